@@ -99,6 +99,7 @@ class Route:
     handler: Handler
     min_version: int
     write: bool
+    privilege: Optional[str]
     regex: "re.Pattern[str]"
     names: List[str]
 
@@ -120,14 +121,22 @@ def _compile(template: str) -> Tuple["re.Pattern[str]", List[str]]:
     return re.compile("^" + pattern + "/?$"), names
 
 
-def route(method: str, template: str, min_version: int = 1, write: Optional[bool] = None):
-    """Register a handler.  ``write`` defaults to True for every method but GET."""
+def route(method: str, template: str, min_version: int = 1, write: Optional[bool] = None,
+          privilege: Optional[str] = None):
+    """Register a handler.
+
+    ``write`` defaults to True for every method but GET.  ``privilege`` names
+    the OneFS RBAC privilege the call needs (``ISI_PRIV_SYNCIQ``,
+    ``ISI_PRIV_NETWORK``, ``ISI_PRIV_AUTH``, ``ISI_PRIV_QUOTA``,
+    ``ISI_PRIV_SMB``, ``ISI_PRIV_NFS``, ``ISI_PRIV_NS_IFS_ACCESS``, ...): a
+    read-only user gets 403 ``AEC_FORBIDDEN`` naming it on any write.
+    """
 
     def decorator(func: Handler) -> Handler:
         regex, names = _compile(template)
         is_write = method != "GET" if write is None else write
         with _LOCK:
-            _ROUTES.append(Route(method, template, func, min_version, is_write, regex, names))
+            _ROUTES.append(Route(method, template, func, min_version, is_write, privilege, regex, names))
         return func
 
     return decorator
