@@ -1,0 +1,173 @@
+# onefs.dr — self-installing developer pipeline.
+# Needs only python3 (3.11) and make; everything else goes into $(VENV).
+#
+#   make demo    start the OneFS simulator, run playbooks/demo.yml against it, stop it
+#   make test    every check CI runs (.ci/run calls exactly this)
+#   make help    list the targets
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+MAKEFLAGS += --no-print-directory
+
+PYTHON  ?= python3
+VENV    ?= .venv
+BIN     := $(CURDIR)/$(VENV)/bin
+STAMP   := $(VENV)/.onefs-dr-installed
+PYTEST_WORKERS ?= 2
+PYTEST_ARGS ?=
+ANSIBLE_TEST_PYTHON ?= 3.11
+
+# Collection trees. ansible-playbook/ansible-doc follow the symlink; ansible-test resolves
+# real paths, so it gets a copy (tools/sync_tree.py) that keeps its tests/output warm.
+COLL_ROOT   := $(CURDIR)/build/collections
+COLL_LINK   := $(COLL_ROOT)/ansible_collections/onefs/dr
+SANITY_TREE := $(CURDIR)/build/ansible_collections/onefs/dr
+DIST        := build/dist
+VERSION     := $(shell sed -n 's/^version: *//p' galaxy.yml | tr -d "\"'")
+TARBALL     := $(DIST)/onefs-dr-$(VERSION).tar.gz
+
+# ansible-test downloads get-pip-<pip version>.py unless it finds it in this cache
+# (pip 24.2 for ansible-core 2.19; 25.2 for 2.21). Our offline stand-in is installed there.
+GET_PIP_VERSIONS ?= 24_2 25_2
+GET_PIP_CACHE    := $(HOME)/.ansible/test/cache
+
+MOCK_PYPROJECT := $(wildcard tests/mock_api/pyproject.toml)
+MOLECULE_SCENARIOS := $(wildcard extensions/molecule/*/molecule.yml)
+
+export PATH := $(BIN):$(PATH)
+export ANSIBLE_COLLECTIONS_PATH := $(COLL_ROOT)
+export ANSIBLE_COLLECTIONS_SCAN_SYS_PATH := false
+export ANSIBLE_NOCOLOR := 1
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+export PYTHONDONTWRITEBYTECODE := 1
+
+.PHONY: help venv tree unit mocktest integration sanity lint build importer changelog-lint \
+        molecule test demo docs bench clean distclean
+
+help:
+	@echo "onefs.dr targets:"
+	@echo "  make demo            start the OneFS simulator, run playbooks/demo.yml, stop it"
+	@echo "  make test            everything below, fast failures first"
+	@echo "  make venv            $(VENV) with pinned dev deps + the simulator (onefs-mock)"
+	@echo "  make changelog-lint  antsibull-changelog lint"
+	@echo "  make unit            pytest tests/unit"
+	@echo "  make mocktest        pytest tests/mock_api/tests (the simulator's own tests)"
+	@echo "  make sanity          ansible-test sanity --venv (copy in build/ansible_collections)"
+	@echo "  make lint            ansible-lint --profile production"
+	@echo "  make build           ansible-galaxy collection build -> $(DIST)"
+	@echo "  make importer        galaxy-importer on the tarball (fails on ERROR/WARNING)"
+	@echo "  make integration     pytest tests/integration (ansible-playbook against the mock)"
+	@echo "  make molecule        molecule test --all (extensions/molecule), if scenarios exist"
+	@echo "  make docs            render module docs with ansible-doc into build/docs"
+	@echo "  make bench           benchmarks (later)"
+	@echo "  make clean / distclean"
+
+# ---------------------------------------------------------------- environment
+$(STAMP): requirements-dev.txt requirements.txt $(MOCK_PYPROJECT)
+	@test -x $(VENV)/bin/python || { echo "== creating $(VENV) with $$($(PYTHON) -V)"; $(PYTHON) -m venv $(VENV); }
+	@echo "== installing pinned dev requirements into $(VENV)"
+	$(VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(VENV)/bin/python -m pip install --quiet -r requirements-dev.txt -r requirements.txt
+	@if [ -f tests/mock_api/pyproject.toml ]; then \
+	  echo "== installing the simulator (pip install -e tests/mock_api)"; \
+	  $(VENV)/bin/python -m pip install --quiet -e tests/mock_api; \
+	fi
+	@touch $@
+
+venv: $(STAMP)
+
+# build/collections/ansible_collections/onefs/dr -> the checkout
+tree:
+	@mkdir -p $(dir $(COLL_LINK))
+	@if [ "$$(readlink $(COLL_LINK) 2>/dev/null)" != "$(CURDIR)" ]; then rm -rf $(COLL_LINK); ln -s $(CURDIR) $(COLL_LINK); fi
+
+# pytest exit code 5 = "no tests collected": fine while a test directory is still empty.
+define run_pytest
+	@echo "== pytest $(1)"
+	@rc=0; $(BIN)/python -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS) $(1) || rc=$$?; \
+	  if [ $$rc -eq 5 ]; then echo "(no tests in $(1) yet)"; rc=0; fi; exit $$rc
+endef
+
+# ---------------------------------------------------------------- tests
+unit: venv tree
+	$(call run_pytest,tests/unit)
+
+mocktest: venv
+	@if [ -d tests/mock_api/tests ]; then :; else echo "(no tests/mock_api/tests)"; exit 0; fi
+	$(call run_pytest,tests/mock_api/tests)
+
+integration: venv tree
+	@if [ -d tests/integration ]; then :; else echo "(no tests/integration)"; exit 0; fi
+	$(call run_pytest,tests/integration)
+
+$(GET_PIP_CACHE)/get_pip_%.py: tools/get_pip_standin.py
+	@mkdir -p $(GET_PIP_CACHE)
+	@cp $< $@
+
+sanity: venv $(foreach v,$(GET_PIP_VERSIONS),$(GET_PIP_CACHE)/get_pip_$(v).py)
+	@echo "== ansible-test sanity (tree: build/ansible_collections/onefs/dr)"
+	@$(BIN)/python tools/sync_tree.py $(SANITY_TREE)
+	cd $(SANITY_TREE) && $(BIN)/ansible-test sanity --venv --python $(ANSIBLE_TEST_PYTHON) --color no $(SANITY_ARGS)
+
+lint: venv tree
+	@echo "== ansible-lint --profile production"
+	$(BIN)/ansible-lint --profile production --offline --nocolor
+
+build: venv
+	@echo "== ansible-galaxy collection build"
+	@mkdir -p $(DIST)
+	$(BIN)/ansible-galaxy collection build --output-path $(DIST) --force
+
+importer: build
+	@echo "== galaxy-importer $(TARBALL)"
+	@mkdir -p build
+	@rc=0; $(BIN)/python -m galaxy_importer.main $(TARBALL) > build/importer.log 2>&1 || rc=$$?; \
+	  cat build/importer.log; \
+	  if [ $$rc -ne 0 ]; then echo "galaxy-importer failed (rc=$$rc)"; exit 1; fi; \
+	  if grep -Eq 'ERROR|WARNING' build/importer.log; then \
+	    echo "galaxy-importer reported problems:"; grep -E 'ERROR|WARNING' build/importer.log; exit 1; fi; \
+	  echo "galaxy-importer: clean"
+
+changelog-lint: venv
+	@echo "== antsibull-changelog lint"
+	$(BIN)/antsibull-changelog lint
+
+molecule: venv tree
+ifeq ($(strip $(MOLECULE_SCENARIOS)),)
+	@echo "== molecule: no scenarios under extensions/molecule yet, skipped"
+else
+	@echo "== molecule test --all"
+	$(BIN)/molecule test --all
+endif
+
+# Fast failures first; the slow, cold-cache steps last.
+test: venv tree
+	@start=$$(date +%s); \
+	for t in changelog-lint unit mocktest build lint sanity importer integration molecule; do \
+	  t0=$$(date +%s); \
+	  $(MAKE) $$t || { echo "== make test: '$$t' FAILED"; exit 1; }; \
+	  echo "== $$t ok ($$(( $$(date +%s) - t0 )) s)"; \
+	done; \
+	echo "== make test: all passed in $$(( $$(date +%s) - start )) s"
+
+# ---------------------------------------------------------------- demo, docs, bench
+demo: venv tree
+	@bash tools/demo.sh
+
+docs: venv tree
+	@mkdir -p build/docs
+	@for f in plugins/modules/*.py; do \
+	  [ -e "$$f" ] || continue; m=$$(basename $$f .py); \
+	  $(BIN)/ansible-doc -t module onefs.dr.$$m > build/docs/$$m.txt; echo "build/docs/$$m.txt"; \
+	done
+
+bench:
+	@echo "benchmarks: not written yet (they will live in benchmarks/ and print figures)"
+
+clean:
+	rm -rf build tests/output .pytest_cache .hypothesis
+	find . -path ./$(VENV) -prune -o -name __pycache__ -type d -prune -exec rm -rf {} +
+
+distclean: clean
+	rm -rf $(VENV)
