@@ -1,0 +1,823 @@
+# -*- coding: utf-8 -*-
+# Copyright: onefs.dr contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""SyncIQ service functions: policies, jobs, reports and target records.
+
+Plain functions over a :class:`PapiClient` (``client.get/get_item/list/post/put/delete``)
+so modules, roles' helpers and ``dr_info`` share one implementation and unit
+tests can drive them against the mock without Ansible.
+
+Rules encoded here (``onefs-papi.md`` §3-§5):
+
+* every policy PUT resends the current ``schedule`` and ``enabled`` (OneFS may
+  clear them when a PUT omits them);
+* ``schedule: ""`` is manual; modules show it as ``manual``;
+* a job start is a non-idempotent POST: after a lost answer the client asks
+  :func:`start_job`'s ``verify`` whether a job of that policy is active (or
+  already reported) before it would ever send it again;
+* ``GET /sync/jobs/<policy>`` answers 404 when the policy has no active job;
+* several target records can share one name: they are told apart by the
+  source cluster's guid or host.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import fnmatch
+import re
+import time
+
+from .errors import NotFoundError, OnefsError
+
+POLICIES = "/platform/14/sync/policies"
+POLICY_RESET = "/platform/1/sync/policies/%s/reset"
+JOBS = "/platform/15/sync/jobs"
+REPORTS = "/platform/15/sync/reports"
+TARGET_POLICIES = "/platform/1/sync/target/policies"
+TARGET_REPORTS = "/platform/15/sync/target/reports"
+ZONES = "/platform/3/zones"
+
+MANUAL = "manual"
+SPECIAL_SCHEDULES = ("when-source-modified", "when-snapshot-taken")
+
+# Job states (onefs-papi.md §4.2).  "Active" jobs are listed by GET /sync/jobs.
+ACTIVE_JOB_STATES = ("scheduled", "running", "paused", "pending")
+SUCCESS_STATES = ("finished", "success w/ prior failures")
+FAILED_STATES = ("failed", "canceled", "needs_attention", "unknown")
+
+# Job actions that are not a replication run (failover/failback jobs).
+FOFB_ACTIONS = ("allow_write", "allow_write_revert", "resync_prep", "test")
+
+# failover_failback_state of a target record (onefs-papi.md §5.1).
+WRITES_DISABLED = "writes_disabled"
+WRITES_ENABLED = "writes_enabled"
+ENABLING_WRITES = "enabling_writes"
+DISABLING_WRITES = "disabling_writes"
+TRANSIENT_FOFB_STATES = (ENABLING_WRITES, DISABLING_WRITES, "creating_resync_policy")
+
+# Part of the message OneFS answers when a job is started on a conflicted policy.
+ERROR_STATE_TEXT = "error state"
+NOT_CONFLICTED_TEXT = "not conflicted"
+ACTIVE_JOB_TEXT = "active job"
+
+# Fields a user may set on a policy (synciq_policy options); OneFS names.
+POLICY_FIELDS = (
+    "source_root_path", "target_host", "target_path", "action", "schedule", "job_delay",
+    "enabled", "description", "rpo_alert", "source_include_directories",
+    "source_exclude_directories", "workers_per_node", "priority", "target_snapshot_archive",
+    "target_snapshot_expiration", "skip_when_source_unmodified", "target_certificate_id",
+)
+CREATE_REQUIRED = ("source_root_path", "target_host", "target_path", "action")
+LIST_FIELDS = ("source_include_directories", "source_exclude_directories")
+
+
+# --------------------------------------------------------------------------- schedules
+_DAY = r"(mon|tue|wed|thu|fri|sat|sun)[a-z]*"
+_TIME = r"\d{1,2}(:\d{2})?\s*(am|pm)?"
+_RECURRENCE_START = re.compile(r"^(every|the|yearly)\b", re.IGNORECASE)
+_RECURRENCE_WORDS = re.compile(
+    r"\b(day|days|weekday|weekdays|week|weeks|month|months|hour|hours|minute|minutes|"
+    r"yearly|" + _DAY + r"|jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)\b",
+    re.IGNORECASE)
+_AT_TIME = re.compile(r"\bat\s+" + _TIME + r"\s*$", re.IGNORECASE)
+
+
+def schedule_to_api(value):
+    """The schedule as OneFS stores it: ``manual`` (or empty/None) becomes ``""``."""
+    if value is None:
+        return ""
+    text = str(value).strip()
+    return "" if text.lower() == MANUAL or not text else text
+
+
+def schedule_to_user(value):
+    """The schedule as modules show it: OneFS's ``""`` (manual) becomes ``manual``."""
+    text = schedule_to_api(value)
+    return text or MANUAL
+
+
+def schedule_error(value):
+    """Why ``value`` is not a schedule OneFS would take, or None.
+
+    Loose on purpose (OneFS's isidate grammar is large): the special words, or a
+    recurrence that starts with ``every``/``the``/``yearly`` and names a unit,
+    day or month.  Catches typos such as ``when-source-changed`` or ``daily``.
+    """
+    text = schedule_to_api(value)
+    if not text or text in SPECIAL_SCHEDULES:
+        return None
+    if text.lower().startswith("when-"):
+        return "unknown schedule %r (use manual, %s)" % (value, ", ".join(SPECIAL_SCHEDULES))
+    if len(text) > 255:
+        return "schedule is longer than 255 characters"
+    if not _RECURRENCE_START.match(text) or not _RECURRENCE_WORDS.search(text):
+        return ("schedule %r is not manual, %s or a OneFS recurrence such as "
+                "'every 1 days at 12:00 AM'" % (value, ", ".join(SPECIAL_SCHEDULES)))
+    return None
+
+
+def schedule_equal(one, other):
+    """OneFS may normalise the casing of a recurrence: compare case-insensitively."""
+    return " ".join(schedule_to_api(one).lower().split()) == " ".join(schedule_to_api(other).lower().split())
+
+
+# --------------------------------------------------------------------------- policies
+def policy_path(client, name):
+    return "%s/%s" % (POLICIES, client.q(name))
+
+
+def get_policy(client, name):
+    """The policy named (or with id) ``name``, or None."""
+    return client.get_item(policy_path(client, name), "policies")
+
+
+def list_policies(client):
+    """Every SyncIQ policy of the cluster (all pages)."""
+    return client.list(POLICIES, "policies")
+
+
+def schedule_state(policy):
+    """``{schedule, enabled, job_delay}`` of a policy, schedule in the user's form."""
+    return {
+        "schedule": schedule_to_user(policy.get("schedule")),
+        "enabled": bool(policy.get("enabled")),
+        "job_delay": policy.get("job_delay"),
+    }
+
+
+def missing_create_fields(wanted):
+    """The fields OneFS requires on create that ``wanted`` lacks, in option order."""
+    return [field for field in CREATE_REQUIRED if wanted.get(field) in (None, "")]
+
+
+def create_body(name, wanted):
+    body = {"name": name}
+    for field in POLICY_FIELDS:
+        if wanted.get(field) is not None:
+            body[field] = wanted[field]
+    if "schedule" in body:
+        body["schedule"] = schedule_to_api(body["schedule"])
+    return body
+
+
+def create_policy(client, name, wanted):
+    """Create a policy; returns its id.  A lost answer is verified by name."""
+    answer = client.post(POLICIES, create_body(name, wanted),
+                         verify=lambda: _id_of(get_policy(client, name)))
+    return (answer or {}).get("id")
+
+
+def _id_of(record):
+    return {"id": record.get("id")} if record else None
+
+
+def _field_equal(field, current, wanted):
+    if field == "schedule":
+        return schedule_equal(current, wanted)
+    if field in LIST_FIELDS:
+        return sorted(current or []) == sorted(wanted or [])
+    return current == wanted
+
+
+def policy_changes(policy, wanted):
+    """``{field: wanted value}`` for every specified field that differs from ``policy``."""
+    changes = {}
+    for field in POLICY_FIELDS:
+        value = wanted.get(field)
+        if value is None:
+            continue
+        if not _field_equal(field, policy.get(field), value):
+            changes[field] = schedule_to_api(value) if field == "schedule" else value
+    return changes
+
+
+def update_body(policy, changes):
+    """A PUT body: the changes plus the current ``schedule``/``enabled`` (onefs-papi.md §3.4)."""
+    body = {"schedule": schedule_to_api(policy.get("schedule")), "enabled": bool(policy.get("enabled"))}
+    body.update(changes)
+    if "schedule" in body:
+        body["schedule"] = schedule_to_api(body["schedule"])
+    return body
+
+
+def update_policy(client, policy, changes):
+    """PUT ``changes`` to ``policy`` (a GET result), resending its schedule and enabled."""
+    client.put(policy_path(client, policy.get("id") or policy["name"]), update_body(policy, changes))
+
+
+def set_schedule(client, policy, schedule):
+    """Set a policy's schedule (``manual`` allowed); returns True when it changed."""
+    if schedule_equal(policy.get("schedule"), schedule):
+        return False
+    update_policy(client, policy, {"schedule": schedule_to_api(schedule)})
+    return True
+
+
+def resolve_conflict(client, policy):
+    """Clear ``conflicted`` (schedule and enabled resent).  False when it was not conflicted."""
+    try:
+        update_policy(client, policy, {"conflicted": False})
+    except OnefsError as err:
+        if NOT_CONFLICTED_TEXT in (err.message or "").lower():
+            return False
+        raise
+    return True
+
+
+def delete_policy(client, name, force=False, local_only=False):
+    """DELETE a policy.  ``local_only`` keeps the peer's target record; ``force`` ignores a running job."""
+    query = {}
+    if force:
+        query["force"] = "true"
+    if local_only:
+        query["local_only"] = "true"
+    client.delete(policy_path(client, name), query=query or None)
+
+
+def reset_policy(client, name):
+    """POST /sync/policies/<name>/reset: the next run is a full/differential sync."""
+    client.post(POLICY_RESET % client.q(name), {})
+
+
+# --------------------------------------------------------------------------- selection
+def zone_base_path(client, zone):
+    """The base path of an access zone (``GET /platform/3/zones/<zone>``)."""
+    record = client.get_item("%s/%s" % (ZONES, client.q(zone)), "zones")
+    if not record:
+        raise NotFoundError("access zone %s not found" % zone, status=404, code="AEC_NOT_FOUND",
+                            cluster=getattr(client, "name", None), obj=zone)
+    return record.get("path") or "/ifs"
+
+
+def path_under(path, base):
+    """Whether ``path`` is ``base`` or inside it (whole path components only)."""
+    if not path or not base:
+        return False
+    base = base.rstrip("/") or "/"
+    path = path.rstrip("/") or "/"
+    return path == base or path.startswith(base if base == "/" else base + "/")
+
+
+def select_policies(records, names=None, pattern=None, base_path=None, path_field="source_root_path"):
+    """The records of a replication group, and the requested names that were not found.
+
+    ``records`` are policies (source) or target records (target).  Exactly one
+    of ``names`` (kept in the given order), ``pattern`` (shell glob on the
+    name) or ``base_path`` (every record whose ``path_field`` lies under it)
+    selects the group.  Returns ``(selected, missing_names)``.
+    """
+    if names:
+        by_name = {}
+        for record in records:
+            by_name.setdefault(record.get("name"), record)
+        selected = [by_name[name] for name in names if name in by_name]
+        return selected, [name for name in names if name not in by_name]
+    if pattern:
+        chosen = [r for r in records if fnmatch.fnmatchcase(r.get("name") or "", pattern)]
+    elif base_path:
+        chosen = [r for r in records if path_under(r.get(path_field), base_path)]
+    else:
+        chosen = list(records)
+    return sorted(chosen, key=lambda r: r.get("name") or ""), []
+
+
+# --------------------------------------------------------------------------- jobs
+def job_path(client, policy_name):
+    return "%s/%s" % (JOBS, client.q(policy_name))
+
+
+def job_policy_name(job):
+    """The policy a job belongs to (``policy_name``, else ``policy.name``, else ``id``)."""
+    return job.get("policy_name") or (job.get("policy") or {}).get("name") or job.get("id")
+
+
+def job_action(job):
+    """The job's action, ``run`` for a replication run."""
+    action = job.get("action")
+    return "run" if action in (None, "", "none", "sync", "copy") else action
+
+
+def active_job(client, policy_name):
+    """The active job of one policy, or None (OneFS answers 404 when idle)."""
+    try:
+        answer = client.get(job_path(client, policy_name))
+    except NotFoundError:
+        return None
+    jobs = [job for job in (answer or {}).get("jobs") or [] if job.get("state") in ACTIVE_JOB_STATES or not job.get("state")]
+    return jobs[0] if jobs else None
+
+
+def active_jobs(client):
+    """``{policy name: job}`` of every active job of the cluster (one paged GET)."""
+    found = {}
+    for job in client.list(JOBS, "jobs"):
+        found[job_policy_name(job)] = job
+    return found
+
+
+def start_job(client, policy_name, action=None, since=None, **extra):
+    """POST /sync/jobs for a policy; returns the job (as answered or found by ``verify``).
+
+    ``action`` None is a replication run (OneFS has no "run" value).  After a
+    lost answer ``verify`` looks for an active job of the policy with the same
+    action, or a report of one that started at or after ``since`` (the job may
+    already have finished), so a second job is never started by a retry.
+    """
+    body = {"id": policy_name}
+    if action:
+        body["action"] = action
+    body.update({key: value for key, value in extra.items() if value is not None})
+    started_at = since if since is not None else time.time() - 1
+    wanted = action or "run"
+
+    def verify():
+        job = active_job(client, policy_name)
+        if job and job_action(job) == wanted:
+            return job
+        if action:
+            return None
+        report = latest_report(client, policy_name)
+        if report and (report.get("start_time") or 0) >= started_at:
+            return report
+        return None
+
+    answer = client.post(JOBS, body, verify=verify) or {}
+    return answer
+
+
+# --------------------------------------------------------------------------- reports
+def report_sort_key(report):
+    return (report.get("end_time") or report.get("start_time") or 0, report.get("job_id") or 0)
+
+
+def latest_report(client, policy_name, target=False):
+    """The newest report of one policy (source side, or target side with ``target``), or None."""
+    reports = policy_reports(client, policy_name, target=target, per_policy=1)
+    return reports[0] if reports else None
+
+
+def policy_reports(client, policy_name, target=False, per_policy=5):
+    """Up to ``per_policy`` newest reports of one policy, newest first."""
+    query = {"policy_name": policy_name, "reports_per_policy": per_policy,
+             "sort": "end_time", "dir": "DESC"}
+    try:
+        reports = client.list(TARGET_REPORTS if target else REPORTS, "reports", query=query)
+    except NotFoundError:
+        return []
+    reports = [r for r in reports if r.get("policy_name", policy_name) == policy_name]
+    return sorted(reports, key=report_sort_key, reverse=True)[:per_policy]
+
+
+def reports_by_policy(client, target=False, per_policy=1, names=None):
+    """``{policy name: [reports newest first]}`` for every policy, in one paged GET.
+
+    Used instead of one request per policy when a group's jobs finish together.
+    """
+    query = {"reports_per_policy": per_policy, "sort": "end_time", "dir": "DESC"}
+    wanted = set(names) if names is not None else None
+    grouped = {}
+    for report in client.list(TARGET_REPORTS if target else REPORTS, "reports", query=query):
+        name = report.get("policy_name") or (report.get("policy") or {}).get("name")
+        if wanted is not None and name not in wanted:
+            continue
+        grouped.setdefault(name, []).append(report)
+    for name in grouped:
+        grouped[name] = sorted(grouped[name], key=report_sort_key, reverse=True)[:per_policy]
+    return grouped
+
+
+def report_error(report):
+    """The error text of a report (``error``, else the joined ``errors``), or None."""
+    if not report:
+        return None
+    if report.get("error"):
+        return report["error"]
+    errors = [str(entry) for entry in report.get("errors") or [] if entry]
+    return "; ".join(errors) or None
+
+
+def point_in_time(report, name=None):
+    """The point in time a finished sync reached, as the modules return it."""
+    return {
+        "job_id": report.get("job_id"),
+        "report_id": report.get("id"),
+        "state": report.get("state"),
+        "start_time": report.get("start_time"),
+        "end_time": report.get("end_time"),
+        "bytes_transferred": report.get("bytes_transferred"),
+        "files_transferred": report.get("files_transferred"),
+        "point_in_time_name": name,
+    }
+
+
+def is_sync_report(report):
+    return job_action(report) not in FOFB_ACTIONS
+
+
+# --------------------------------------------------------------------------- target records
+def target_path_of(client, record_id):
+    return "%s/%s" % (TARGET_POLICIES, client.q(record_id))
+
+
+def list_target_records(client):
+    """Every target record ("Local Target" policy) of the cluster."""
+    return client.list(TARGET_POLICIES, "policies")
+
+
+def target_records_named(client, name):
+    """Every target record called ``name`` (OneFS may hold several), [] when none."""
+    try:
+        answer = client.get(target_path_of(client, name))
+    except NotFoundError:
+        return []
+    return [r for r in (answer or {}).get("policies") or [] if r.get("name", name) == name or r.get("id") == name]
+
+
+def matches_source(record, source_cluster):
+    """Whether a target record comes from ``source_cluster`` (guid, or host/name)."""
+    wanted = str(source_cluster).lower()
+    return wanted in (str(record.get("source_cluster_guid") or "").lower(),
+                      str(record.get("source_host") or "").lower())
+
+
+class AmbiguousTargetError(OnefsError):
+    """Several target records share a name and nothing tells them apart."""
+
+
+def get_target_record(client, name, source_cluster=None):
+    """The one target record for ``name`` (and ``source_cluster`` when given), or None.
+
+    Raises :class:`AmbiguousTargetError` naming the candidates when several
+    records match, so the caller can ask the user for ``source_cluster``.
+    """
+    records = target_records_named(client, name)
+    if source_cluster:
+        records = [r for r in records if matches_source(r, source_cluster)]
+    if len(records) > 1:
+        sources = ", ".join("%s (%s)" % (r.get("source_host"), r.get("source_cluster_guid")) for r in records)
+        raise AmbiguousTargetError(
+            "%d target records are named %s (sources: %s); set source_cluster to the source "
+            "cluster's guid or host" % (len(records), name, sources),
+            cluster=getattr(client, "name", None), obj=name, field="source_cluster")
+    return records[0] if records else None
+
+
+def read_target_record(client, record_id):
+    """A target record by id (None once deleted)."""
+    return client.get_item(target_path_of(client, record_id), "policies")
+
+
+def delete_target_record(client, record_id, force=False):
+    """Break the association: DELETE /sync/target/policies/<id>."""
+    client.delete(target_path_of(client, record_id), query={"force": "true"} if force else None)
+
+
+# --------------------------------------------------------------------------- replication groups
+# Bounds of the group loops; the timeout normally ends them long before.
+MAX_CYCLES = 1000000
+# Poll cycles a finished job may go without its report before it counts as failed
+# (the report is written when the job leaves the active list; this absorbs a race).
+MAX_REPORT_MISSES = 5
+# Back-off of the poll interval while nothing changes (DESIGN §4: up to 4x).
+BACKOFF_FACTOR = 1.5
+BACKOFF_LIMIT = 4.0
+
+
+def _serial_each(func, items):
+    return [func(item) for item in items]
+
+
+class _Entry:
+    """What one policy of a group has gone through during one call."""
+
+    def __init__(self, record):
+        self.record = record
+        self.name = record.get("name")
+        self.status = "pending"     # pending | running | done | failed
+        self.job_id = None
+        self.joined = False
+        self.started = False
+        self.retries = 0
+        self.misses = 0
+        self.baseline_id = None
+        self.report = None
+        self.error = None
+        self.actions = []
+        self.changed = False
+
+    def fail(self, message):
+        self.status = "failed"
+        self.error = message
+
+    def result(self, point_in_time_name):
+        data = {"name": self.name, "changed": self.changed, "actions": list(self.actions),
+                "joined": self.joined, "retries": self.retries, "failed": self.status == "failed",
+                "msg": self.error}
+        data.update(point_in_time(self.report or {}, point_in_time_name))
+        if self.job_id is not None and data["job_id"] is None:
+            data["job_id"] = self.job_id
+        return data
+
+
+class _Pacer:
+    """Poll delays: ``interval`` after progress, growing to 4x while nothing changes."""
+
+    def __init__(self, interval, timeout, clock, sleep):
+        self.interval = max(0.01, float(interval))
+        self.delay = self.interval
+        self.deadline = clock() + max(0.0, float(timeout))
+        self.start = clock()
+        self._clock = clock
+        self._sleep = sleep
+
+    @property
+    def expired(self):
+        return self._clock() >= self.deadline
+
+    @property
+    def waited(self):
+        return round(self._clock() - self.start, 3)
+
+    def pause(self, progressed):
+        if progressed:
+            self.delay = self.interval
+        self._sleep(max(0.0, min(self.delay, self.deadline - self._clock())))
+        if not progressed:
+            self.delay = min(self.delay * BACKOFF_FACTOR, self.interval * BACKOFF_LIMIT)
+
+
+class GroupSync:
+    """Sync a replication group from its source cluster and wait for every job.
+
+    Per policy: join its active run, or start one (at most ``max_running_jobs``
+    of the group at once); a start refused because the policy is in an error
+    state is resolved (``conflicted: false``) and retried up to
+    ``error_retries`` times.  One ``GET /sync/jobs`` per poll cycle serves the
+    whole group; reports of the jobs that ended in a cycle are fetched in one
+    list call when more than two ended.  ``since`` (epoch s): a policy whose
+    newest report is a successful sync that started at or after it is not
+    synced again (a re-run resumes instead of repeating).
+    """
+
+    def __init__(self, client, policies, point_in_time_name=None, max_running_jobs=50,
+                 error_retries=3, timeout=3600, poll_interval=5.0, since=None, check_mode=False,
+                 each=None, clock=time.monotonic, sleep=time.sleep, now=time.time):
+        self.client = client
+        self.entries = [_Entry(policy) for policy in policies]
+        self.point_in_time_name = point_in_time_name
+        self.max_running_jobs = max(1, int(max_running_jobs))
+        self.error_retries = max(0, int(error_retries))
+        self.timeout = timeout
+        self.poll_interval = poll_interval
+        self.since = since
+        self.check_mode = check_mode
+        self.each = each or _serial_each
+        self._clock = clock
+        self._sleep = sleep
+        self._now = now
+        self.waited_s = 0.0
+
+    # -- the run ------------------------------------------------------------------
+    def run(self):
+        """Sync every policy; returns one result per policy, in input order."""
+        if self.entries:
+            self._read_baseline()
+            self._join_active(active_jobs(self.client))
+            if not self.check_mode:
+                self._drive()
+            else:
+                for entry in self._in("pending"):
+                    entry.actions.append("start job")
+                    entry.changed = True
+        return [entry.result(self.point_in_time_name) for entry in self.entries]
+
+    def _in(self, *statuses):
+        return [entry for entry in self.entries if entry.status in statuses]
+
+    def _read_baseline(self):
+        """The newest report of each policy before this call (tells new reports from old ones)."""
+        found = self._reports_of(self.entries, per_policy=1)
+        for entry in self.entries:
+            reports = found.get(entry.name) or []
+            baseline = reports[0] if reports else None
+            entry.baseline_id = baseline.get("id") if baseline else None
+            if self.since is not None and _synced_since(baseline, self.since):
+                entry.status = "done"
+                entry.report = baseline
+                entry.actions.append("already synced since %s" % int(self.since))
+
+    def _join_active(self, jobs):
+        for entry in self._in("pending"):
+            job = jobs.get(entry.name)
+            if not job:
+                continue
+            if job_action(job) != "run":
+                entry.fail("policy %s has an active %s job; a sync cannot start before it ends"
+                           % (entry.name, job_action(job)))
+                continue
+            entry.status = "running"
+            entry.joined = True
+            entry.job_id = job.get("job_id")
+            entry.actions.append("join job %s" % (entry.job_id,))
+
+    def _drive(self):
+        pacer = _Pacer(self.poll_interval, self.timeout, self._clock, self._sleep)
+        progressed = True
+        for _ in range(MAX_CYCLES):
+            self._start_pending()
+            if not self._in("pending", "running"):
+                break
+            if pacer.expired:
+                self._time_out()
+                break
+            pacer.pause(progressed)
+            progressed = self._poll()
+        self.waited_s = pacer.waited
+
+    def _time_out(self):
+        for entry in self._in("pending", "running"):
+            what = "job %s still running" % entry.job_id if entry.status == "running" else "job not started"
+            entry.fail("policy %s: timed out after %ss (%s)" % (entry.name, self.timeout, what))
+
+    # -- starting jobs ------------------------------------------------------------
+    def _start_pending(self):
+        room = self.max_running_jobs - len(self._in("running"))
+        batch = self._in("pending")[:max(0, room)]
+        if batch:
+            self.each(self._start_one, batch)
+
+    def _start_one(self, entry):
+        try:
+            answer = start_job(self.client, entry.name, since=self._now() - 1)
+        except OnefsError as err:
+            self._start_refused(entry, err)
+            return entry
+        entry.status = "running"
+        entry.started = entry.changed = True
+        entry.job_id = (answer or {}).get("job_id")
+        entry.actions.append("start job")
+        return entry
+
+    def _start_refused(self, entry, err):
+        text = (err.message or "").lower()
+        if ERROR_STATE_TEXT in text or "conflicted" in text:
+            self._resolve_and_retry(entry, err)
+        elif ACTIVE_JOB_TEXT in text or "already running" in text:
+            # A scheduled run started between our GET and POST: wait for that one.
+            entry.status = "running"
+            entry.joined = True
+            entry.actions.append("join job")
+        else:
+            entry.fail("policy %s: starting the sync failed: %s" % (entry.name, err))
+
+    def _resolve_and_retry(self, entry, err):
+        if entry.retries >= self.error_retries:
+            entry.fail("policy %s is still in an error state after %d resolve attempts: %s"
+                       % (entry.name, entry.retries, err.message))
+            return
+        entry.retries += 1
+        try:
+            resolve_conflict(self.client, entry.record)
+        except OnefsError as resolve_err:
+            entry.fail("policy %s: resolving its error state failed: %s" % (entry.name, resolve_err))
+            return
+        entry.changed = True
+        entry.actions.append("resolve conflict")
+
+    # -- polling ------------------------------------------------------------------
+    def _poll(self):
+        """One cycle: which jobs ended, and their reports.  True when something changed."""
+        jobs = active_jobs(self.client)
+        ended = []
+        for entry in self._in("running"):
+            job = jobs.get(entry.name)
+            if job and job_action(job) == "run" and entry.job_id in (None, job.get("job_id")):
+                entry.job_id = job.get("job_id")
+                continue
+            ended.append(entry)
+        if not ended:
+            return False
+        found = self._reports_of(ended, per_policy=2)
+        for entry in ended:
+            self._settle(entry, found.get(entry.name) or [])
+        return True
+
+    def _reports_of(self, entries, per_policy):
+        if len(entries) > 2:
+            return reports_by_policy(self.client, per_policy=per_policy, names=[e.name for e in entries])
+        return {entry.name: policy_reports(self.client, entry.name, per_policy=per_policy) for entry in entries}
+
+    def _settle(self, entry, reports):
+        report = _report_of_job(reports, entry)
+        if report is None:
+            entry.misses += 1
+            if entry.misses > MAX_REPORT_MISSES:
+                entry.fail("policy %s: job %s ended but no report of it appeared" % (entry.name, entry.job_id))
+            return
+        entry.report = report
+        entry.job_id = report.get("job_id", entry.job_id)
+        if report.get("state") in SUCCESS_STATES:
+            entry.status = "done"
+            return
+        entry.fail("policy %s: sync job %s ended %s: %s" % (
+            entry.name, entry.job_id, report.get("state"), report_error(report) or "no error message"))
+
+
+def _synced_since(report, since):
+    return bool(report and is_sync_report(report) and report.get("state") in SUCCESS_STATES
+                and (report.get("start_time") or 0) >= since)
+
+
+def _report_of_job(reports, entry):
+    """The report of the job an entry waited for: new since the baseline, same job id if known."""
+    for report in reports:
+        if report.get("id") == entry.baseline_id or not is_sync_report(report):
+            continue
+        if entry.job_id is None or report.get("job_id") == entry.job_id:
+            return report
+    return None
+
+
+def set_group_manual(client, policies, check_mode=False, each=None):
+    """Set every policy's schedule to manual; returns ``(saved, results)``.
+
+    ``saved`` = ``{name: {schedule, job_delay, enabled}}`` as they were before
+    (what a role caches to restore later); ``results`` = per policy
+    ``{name, changed, actions}``.  Policy records are updated in place.
+    """
+    saved = {policy["name"]: schedule_state(policy) for policy in policies}
+
+    def one(policy):
+        if not schedule_to_api(policy.get("schedule")):
+            return {"name": policy["name"], "changed": False, "actions": []}
+        action = "set schedule manual (was %s)" % schedule_to_user(policy.get("schedule"))
+        if not check_mode:
+            update_policy(client, policy, {"schedule": ""})
+            policy["schedule"] = ""
+        return {"name": policy["name"], "changed": True, "actions": [action]}
+
+    return saved, (each or _serial_each)(one, policies)
+
+
+class GroupWait:
+    """Wait on the target cluster until every policy of a group has a new point in time.
+
+    Starts nothing (SyncIQ is push-only): each poll cycle reads the target-side
+    reports of all still-waiting policies in one list call and accepts a
+    successful sync that started at or after ``since`` (epoch s).
+    """
+
+    def __init__(self, client, records, since, point_in_time_name=None, timeout=3600,
+                 poll_interval=5.0, clock=time.monotonic, sleep=time.sleep):
+        self.client = client
+        self.entries = [_Entry(record) for record in records]
+        self.since = since
+        self.point_in_time_name = point_in_time_name
+        self.timeout = timeout
+        self.poll_interval = poll_interval
+        self._clock = clock
+        self._sleep = sleep
+        self.waited_s = 0.0
+
+    def run(self):
+        pacer = _Pacer(self.poll_interval, self.timeout, self._clock, self._sleep)
+        for _ in range(MAX_CYCLES):
+            progressed = self._poll()
+            waiting = [entry for entry in self.entries if entry.status == "pending"]
+            if not waiting:
+                break
+            if pacer.expired:
+                for entry in waiting:
+                    entry.fail("policy %s: no finished sync that started at or after %s reached the "
+                               "target within %ss%s" % (entry.name, int(self.since), self.timeout,
+                                                       _last_seen(entry)))
+                break
+            pacer.pause(progressed)
+        self.waited_s = pacer.waited
+        return [entry.result(self.point_in_time_name) for entry in self.entries]
+
+    def _poll(self):
+        waiting = [entry for entry in self.entries if entry.status == "pending"]
+        if len(waiting) > 2:
+            found = reports_by_policy(self.client, target=True, per_policy=3, names=[e.name for e in waiting])
+        else:
+            found = {e.name: policy_reports(self.client, e.name, target=True, per_policy=3) for e in waiting}
+        progressed = False
+        for entry in waiting:
+            for report in found.get(entry.name) or []:
+                if (report.get("start_time") or 0) < self.since or not is_sync_report(report):
+                    continue
+                if report.get("state") in SUCCESS_STATES:
+                    entry.status = "done"
+                    entry.report = report
+                    entry.error = None
+                    entry.actions.append("waited for job %s" % report.get("job_id"))
+                    progressed = True
+                    break
+                entry.error = report_error(report) or "job %s %s" % (report.get("job_id"), report.get("state"))
+        return progressed
+
+
+def _last_seen(entry):
+    return " (last sync after it: %s)" % entry.error if entry.error else ""
