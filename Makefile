@@ -37,10 +37,13 @@ MOLECULE_SCENARIOS := $(wildcard extensions/molecule/*/molecule.yml)
 
 export PATH := $(BIN):$(PATH)
 export ANSIBLE_COLLECTIONS_PATH := $(COLL_ROOT)
-export ANSIBLE_COLLECTIONS_SCAN_SYS_PATH := false
 export ANSIBLE_NOCOLOR := 1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 export PYTHONDONTWRITEBYTECODE := 1
+
+# This machine's pip.conf names an extra index folder that may not exist; drop pip's
+# per-package complaint about it so real output stays readable (sed keeps the exit code).
+QUIET_PIP := sed -u "/^WARNING: Location '.*' is ignored: it is neither a file nor a directory/d"
 
 .PHONY: help venv tree unit mocktest integration sanity lint build importer changelog-lint \
         molecule test demo docs bench clean distclean
@@ -67,11 +70,11 @@ help:
 $(STAMP): requirements-dev.txt requirements.txt $(MOCK_PYPROJECT)
 	@test -x $(VENV)/bin/python || { echo "== creating $(VENV) with $$($(PYTHON) -V)"; $(PYTHON) -m venv $(VENV); }
 	@echo "== installing pinned dev requirements into $(VENV)"
-	$(VENV)/bin/python -m pip install --quiet --upgrade pip
-	$(VENV)/bin/python -m pip install --quiet -r requirements-dev.txt -r requirements.txt
+	$(VENV)/bin/python -m pip install --quiet --upgrade pip 2>&1 | $(QUIET_PIP)
+	$(VENV)/bin/python -m pip install --quiet -r requirements-dev.txt -r requirements.txt 2>&1 | $(QUIET_PIP)
 	@if [ -f tests/mock_api/pyproject.toml ]; then \
 	  echo "== installing the simulator (pip install -e tests/mock_api)"; \
-	  $(VENV)/bin/python -m pip install --quiet -e tests/mock_api; \
+	  $(VENV)/bin/python -m pip install --quiet -e tests/mock_api 2>&1 | $(QUIET_PIP); \
 	fi
 	@touch $@
 
@@ -108,7 +111,7 @@ $(GET_PIP_CACHE)/get_pip_%.py: tools/get_pip_standin.py
 sanity: venv $(foreach v,$(GET_PIP_VERSIONS),$(GET_PIP_CACHE)/get_pip_$(v).py)
 	@echo "== ansible-test sanity (tree: build/ansible_collections/onefs/dr)"
 	@$(BIN)/python tools/sync_tree.py $(SANITY_TREE)
-	cd $(SANITY_TREE) && $(BIN)/ansible-test sanity --venv --python $(ANSIBLE_TEST_PYTHON) --color no $(SANITY_ARGS)
+	cd $(SANITY_TREE) && $(BIN)/ansible-test sanity --venv --python $(ANSIBLE_TEST_PYTHON) --color no $(SANITY_ARGS) 2>&1 | $(QUIET_PIP)
 
 lint: venv tree
 	@echo "== ansible-lint --profile production"

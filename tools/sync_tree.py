@@ -7,6 +7,10 @@ knows about (tracked + untracked-but-not-ignored) into DEST, copying only what c
 deleting files that disappeared. DEST/tests/output (ansible-test's results and its
 delegation virtualenv) is kept, so re-runs are warm.
 
+DEST gets its own empty git repository: ansible-test walks up to the nearest .git to list
+files, and the enclosing checkout ignores build/, which would hide every file. With a
+.git in DEST it lists DEST's files (`git ls-files --others --exclude-standard`).
+
 Usage: sync_tree.py DEST
 """
 
@@ -30,7 +34,7 @@ EXCLUDE_PREFIXES = (
     "tests/output/",
 )
 EXCLUDE_DIRS = {".git", ".venv", "build", "collections", "__pycache__", ".pytest_cache", ".hypothesis", "output"}
-KEEP_IN_DEST = ("tests/output/",)
+KEEP_IN_DEST = ("tests/output/", ".git/")
 
 
 def source_files(root: str) -> list[str]:
@@ -95,6 +99,8 @@ def main() -> int:
                 removed += 1
         if rel_dir and not os.listdir(dirpath):
             os.rmdir(dirpath)
+    if not os.path.isdir(os.path.join(dest, ".git")):
+        subprocess.run(["git", "init", "-q", dest], check=True)
     print(f"sync_tree: {len(wanted)} files in {os.path.relpath(dest, root)} ({copied} copied, {removed} removed)")
     return 0
 
