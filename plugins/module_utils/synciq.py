@@ -28,7 +28,9 @@ import fnmatch
 import re
 import time
 
-from .errors import NotFoundError, OnefsError
+from .errors import NotFoundError, OnefsError, WaitTimeoutError
+from .parallel import run_each
+from .waiter import wait_for
 
 POLICIES = "/platform/14/sync/policies"
 POLICY_RESET = "/platform/1/sync/policies/%s/reset"
@@ -474,19 +476,9 @@ def delete_target_record(client, record_id, force=False):
 
 
 # --------------------------------------------------------------------------- replication groups
-# Bounds of the group loops; the timeout normally ends them long before.
-MAX_CYCLES = 1000000
 # Poll cycles a finished job may go without its report before it counts as failed
 # (the report is written when the job leaves the active list; this absorbs a race).
 MAX_REPORT_MISSES = 5
-# Back-off of the poll interval while nothing changes (DESIGN §4: up to 4x).
-BACKOFF_FACTOR = 1.5
-BACKOFF_LIMIT = 4.0
-
-
-def _serial_each(func, items):
-    return [func(item) for item in items]
-
 
 class _Entry:
     """What one policy of a group has gone through during one call."""
@@ -520,33 +512,6 @@ class _Entry:
         return data
 
 
-class _Pacer:
-    """Poll delays: ``interval`` after progress, growing to 4x while nothing changes."""
-
-    def __init__(self, interval, timeout, clock, sleep):
-        self.interval = max(0.01, float(interval))
-        self.delay = self.interval
-        self.deadline = clock() + max(0.0, float(timeout))
-        self.start = clock()
-        self._clock = clock
-        self._sleep = sleep
-
-    @property
-    def expired(self):
-        return self._clock() >= self.deadline
-
-    @property
-    def waited(self):
-        return round(self._clock() - self.start, 3)
-
-    def pause(self, progressed):
-        if progressed:
-            self.delay = self.interval
-        self._sleep(max(0.0, min(self.delay, self.deadline - self._clock())))
-        if not progressed:
-            self.delay = min(self.delay * BACKOFF_FACTOR, self.interval * BACKOFF_LIMIT)
-
-
 class GroupSync:
     """Sync a replication group from its source cluster and wait for every job.
 
@@ -562,7 +527,7 @@ class GroupSync:
 
     def __init__(self, client, policies, point_in_time_name=None, max_running_jobs=50,
                  error_retries=3, timeout=3600, poll_interval=5.0, since=None, check_mode=False,
-                 each=None, clock=time.monotonic, sleep=time.sleep, now=time.time):
+                 max_workers=10, clock=time.monotonic, sleep=time.sleep, now=time.time):
         self.client = client
         self.entries = [_Entry(policy) for policy in policies]
         self.point_in_time_name = point_in_time_name
@@ -572,7 +537,7 @@ class GroupSync:
         self.poll_interval = poll_interval
         self.since = since
         self.check_mode = check_mode
-        self.each = each or _serial_each
+        self.max_workers = max_workers
         self._clock = clock
         self._sleep = sleep
         self._now = now
@@ -622,18 +587,22 @@ class GroupSync:
             entry.actions.append("join job %s" % (entry.job_id,))
 
     def _drive(self):
-        pacer = _Pacer(self.poll_interval, self.timeout, self._clock, self._sleep)
-        progressed = True
-        for _ in range(MAX_CYCLES):
+        """Cycles of (poll the running jobs, start what fits) until none is left."""
+        started = self._clock()
+
+        def cycle():
+            if self._in("running"):
+                self._poll()
             self._start_pending()
-            if not self._in("pending", "running"):
-                break
-            if pacer.expired:
-                self._time_out()
-                break
-            pacer.pause(progressed)
-            progressed = self._poll()
-        self.waited_s = pacer.waited
+            return tuple((entry.status, entry.job_id) for entry in self.entries)
+
+        try:
+            wait_for(cycle, lambda _: not self._in("pending", "running"), self.timeout, self.poll_interval,
+                     describe="the sync jobs of %d policies" % len(self.entries),
+                     clock=self._clock, sleep=self._sleep, cluster=getattr(self.client, "name", None))
+        except WaitTimeoutError:
+            self._time_out()
+        self.waited_s = round(self._clock() - started, 3)
 
     def _time_out(self):
         for entry in self._in("pending", "running"):
@@ -644,8 +613,12 @@ class GroupSync:
     def _start_pending(self):
         room = self.max_running_jobs - len(self._in("running"))
         batch = self._in("pending")[:max(0, room)]
-        if batch:
-            self.each(self._start_one, batch)
+        for outcome in run_each(batch, self._start_one, max_workers=self.max_workers, name_of=lambda e: e.name):
+            if not outcome.ok:   # not an API error: keep the others going, report this one
+                self._entry(outcome.name).fail("policy %s: %s" % (outcome.name, outcome.error))
+
+    def _entry(self, name):
+        return [entry for entry in self.entries if entry.name == name][0]
 
     def _start_one(self, entry):
         try:
@@ -739,7 +712,7 @@ def _report_of_job(reports, entry):
     return None
 
 
-def set_group_manual(client, policies, check_mode=False, each=None):
+def set_group_manual(client, policies, check_mode=False, max_workers=10):
     """Set every policy's schedule to manual; returns ``(saved, results)``.
 
     ``saved`` = ``{name: {schedule, job_delay, enabled}}`` as they were before
@@ -757,7 +730,7 @@ def set_group_manual(client, policies, check_mode=False, each=None):
             policy["schedule"] = ""
         return {"name": policy["name"], "changed": True, "actions": [action]}
 
-    return saved, (each or _serial_each)(one, policies)
+    return saved, run_each(policies, one, max_workers=max_workers, name_of=lambda p: p["name"])
 
 
 class GroupWait:
@@ -781,24 +754,30 @@ class GroupWait:
         self.waited_s = 0.0
 
     def run(self):
-        pacer = _Pacer(self.poll_interval, self.timeout, self._clock, self._sleep)
-        for _ in range(MAX_CYCLES):
-            progressed = self._poll()
-            waiting = [entry for entry in self.entries if entry.status == "pending"]
-            if not waiting:
-                break
-            if pacer.expired:
-                for entry in waiting:
-                    entry.fail("policy %s: no finished sync that started at or after %s reached the "
-                               "target within %ss%s" % (entry.name, int(self.since), self.timeout,
-                                                       _last_seen(entry)))
-                break
-            pacer.pause(progressed)
-        self.waited_s = pacer.waited
+        started = self._clock()
+
+        def cycle():
+            self._poll()
+            return tuple(entry.status for entry in self.entries)
+
+        try:
+            wait_for(cycle, lambda _: not self._waiting(), self.timeout, self.poll_interval,
+                     describe="a new point in time of %d policies" % len(self.entries),
+                     clock=self._clock, sleep=self._sleep, cluster=getattr(self.client, "name", None))
+        except WaitTimeoutError:
+            for entry in self._waiting():
+                entry.fail("policy %s: no finished sync that started at or after %s reached the "
+                           "target within %ss%s" % (entry.name, int(self.since), self.timeout, _last_seen(entry)))
+        self.waited_s = round(self._clock() - started, 3)
         return [entry.result(self.point_in_time_name) for entry in self.entries]
 
+    def _waiting(self):
+        return [entry for entry in self.entries if entry.status == "pending"]
+
     def _poll(self):
-        waiting = [entry for entry in self.entries if entry.status == "pending"]
+        waiting = self._waiting()
+        if not waiting:
+            return False
         if len(waiting) > 2:
             found = reports_by_policy(self.client, target=True, per_policy=3, names=[e.name for e in waiting])
         else:
@@ -821,3 +800,207 @@ class GroupWait:
 
 def _last_seen(entry):
     return " (last sync after it: %s)" % entry.error if entry.error else ""
+
+
+# --------------------------------------------------------------------------- synciq_policy
+def _shown(policy, fields):
+    """The fields of a policy that a diff shows (schedule in the user's form)."""
+    if not policy:
+        return {}
+    shown = {"name": policy.get("name")}
+    for field in fields:
+        if field in policy:
+            shown[field] = schedule_to_user(policy[field]) if field == "schedule" else policy[field]
+    return shown
+
+
+def _policy_result(name, changed, actions, before, after, fields):
+    previous = {"schedule": schedule_to_user(before.get("schedule")),
+                "enabled": bool(before.get("enabled"))} if before else None
+    return {
+        "name": name, "changed": changed, "actions": actions,
+        "policy": after, "previous": previous,
+        "diff": {"before": _shown(before, fields), "after": _shown(after, fields),
+                 "before_header": "policy %s" % name, "after_header": "policy %s" % name},
+    }
+
+
+def ensure_policy(client, name, wanted, state="present", force=False, local_only=False,
+                  resolve=False, check_mode=False):
+    """Make one source policy as specified; read, plan, apply (check mode: plan only).
+
+    ``wanted`` holds only the fields the user gave (None = leave as is).
+    ``resolve`` clears ``conflicted``.  Raises OnefsError (naming the option)
+    when the plan cannot be applied: missing create fields, active job
+    without ``force``.
+    """
+    fields = [field for field in POLICY_FIELDS if wanted.get(field) is not None]
+    current = get_policy(client, name)
+    if state == "absent":
+        return _remove_policy(client, name, current, force, local_only, check_mode, fields)
+    if current is None:
+        return _create_policy(client, name, wanted, check_mode, fields)
+    changes = policy_changes(current, wanted)
+    actions = ["set %s" % field for field in sorted(changes)]
+    if resolve and current.get("conflicted", True):
+        # GET may not show the flag: without it a PUT is sent and OneFS says whether it did anything.
+        actions.append("resolve conflict")
+    if not actions:
+        return _policy_result(name, False, [], current, current, fields)
+    if check_mode:
+        after = dict(current, **changes)
+        return _policy_result(name, True, actions, current, after, fields)
+    if changes:
+        update_policy(client, current, changes)
+    if "resolve conflict" in actions and not resolve_conflict(client, dict(current, **changes)):
+        actions.remove("resolve conflict")
+    after = get_policy(client, name) or dict(current, **changes)
+    return _policy_result(name, bool(actions), actions, current, after, fields)
+
+
+def _create_policy(client, name, wanted, check_mode, fields):
+    missing = missing_create_fields(wanted)
+    if missing:
+        raise OnefsError("policy %s does not exist; creating it needs %s" % (name, ", ".join(missing)),
+                         cluster=getattr(client, "name", None), obj=name, field=missing[0])
+    actions = ["create policy"]
+    if check_mode:
+        return _policy_result(name, True, actions, None, create_body(name, wanted), fields)
+    create_policy(client, name, wanted)
+    return _policy_result(name, True, actions, None, get_policy(client, name), fields)
+
+
+def _remove_policy(client, name, current, force, local_only, check_mode, fields):
+    if current is None:
+        return _policy_result(name, False, [], None, None, fields)
+    job = active_job(client, name)
+    if job and not force:
+        raise OnefsError("policy %s has an active %s job (job %s, %s); set force: true to delete it anyway"
+                         % (name, job_action(job), job.get("job_id"), job.get("state")),
+                         cluster=getattr(client, "name", None), obj=name, field="force")
+    action = "delete policy"
+    if job:
+        action += " with its active job (force)"
+    action += " (keep the target record: local_only)" if local_only else " and its target record"
+    if not check_mode:
+        delete_policy(client, current.get("id") or name, force=bool(job) or force, local_only=local_only)
+    return _policy_result(name, True, [action], current, None, fields)
+
+
+# --------------------------------------------------------------------------- local_target
+class GuardError(OnefsError):
+    """A destructive change the user did not allow with its option (raised before any write)."""
+
+
+JOB_FOR_STATE = {WRITES_ENABLED: "allow_write", WRITES_DISABLED: "allow_write_revert"}
+SETTLES_TO = {ENABLING_WRITES: WRITES_ENABLED, DISABLING_WRITES: WRITES_DISABLED,
+              "creating_resync_policy": "resync_policy_created"}
+
+
+def plan_target(client, name, state, source_cluster=None, discard_target_changes=False,
+                break_association=False):
+    """Read one target record and plan: ``{name, record, before_state, actions, job}``.
+
+    Raises GuardError when the plan needs ``discard_target_changes`` or
+    ``break_association`` and the user did not set it, and OnefsError when
+    the record cannot reach ``state`` (missing, or in a resync state).
+    """
+    record = get_target_record(client, name, source_cluster)
+    before = record.get("failover_failback_state") if record else None
+    plan = {"name": name, "record": record, "before_state": before, "actions": [], "job": None}
+    where = dict(cluster=getattr(client, "name", None), obj=name)
+    if state == "absent":
+        if record is None:
+            return plan
+        if not break_association:
+            raise GuardError("removing the target record of %s breaks the association: the source policy "
+                             "then needs a reset and a full sync; set break_association: true" % name,
+                             field="break_association", **where)
+        plan["actions"] = ["break association"]
+        return plan
+    if record is None:
+        raise NotFoundError("no target record of policy %s on this cluster%s" % (
+            name, " from source %s" % source_cluster if source_cluster else ""), status=404, **where)
+    settled = SETTLES_TO.get(before, before)
+    if settled == state:
+        if before != state:
+            plan["actions"] = ["wait for %s" % state]
+        return plan
+    if settled not in JOB_FOR_STATE:
+        raise OnefsError("target record of %s is %s: neither allow_write nor allow_write_revert applies "
+                         "(finish or undo the resync first)" % (name, before), **where)
+    if state == WRITES_DISABLED and not discard_target_changes:
+        raise GuardError("target record of %s is %s: allow_write_revert discards everything written to "
+                         "%s since the failover; set discard_target_changes: true"
+                         % (name, before, record.get("target_path")), field="discard_target_changes", **where)
+    if before != settled:
+        plan["actions"].append("wait for %s" % settled)
+    plan["job"] = JOB_FOR_STATE[state]
+    plan["actions"].append(plan["job"])
+    return plan
+
+
+def apply_target(client, plan, state, workers_per_node=None, timeout=600, poll_interval=2.0,
+                 check_mode=False, clock=time.monotonic, sleep=time.sleep):
+    """Carry out a :func:`plan_target` plan; the module's per-policy result."""
+    record = plan["record"]
+    result = {"name": plan["name"], "changed": bool(plan["job"]) or "break association" in plan["actions"],
+              "actions": plan["actions"], "before_state": plan["before_state"],
+              "state": plan["before_state"], "job_id": None, "waited_s": 0.0,
+              "record_id": record.get("id") if record else None,
+              "source_cluster_guid": record.get("source_cluster_guid") if record else None}
+    if check_mode or not plan["actions"]:
+        if check_mode and plan["actions"]:
+            result["state"] = None if state == "absent" else state
+        return result
+    started = clock()
+    if state == "absent":
+        delete_target_record(client, record["id"])
+        result["state"] = None
+        return result
+    record_id = record["id"]
+    current = plan["before_state"]
+    if current in SETTLES_TO:
+        current = _wait_target(client, record_id, SETTLES_TO[current], timeout, poll_interval, clock, sleep)
+    if plan["job"]:
+        answer = _start_fofb_job(client, record, plan["job"], workers_per_node)
+        result["job_id"] = answer.get("job_id", answer.get("id"))
+        remaining = max(1.0, timeout - (clock() - started))
+        current = _wait_target(client, record_id, state, remaining, poll_interval, clock, sleep)
+    result["state"] = current
+    result["waited_s"] = round(clock() - started, 3)
+    return result
+
+
+def _start_fofb_job(client, record, action, workers_per_node):
+    """POST an allow_write(_revert) job for a target record; a lost answer is checked on the record."""
+    job_state = {"allow_write": (ENABLING_WRITES, WRITES_ENABLED),
+                 "allow_write_revert": (DISABLING_WRITES, WRITES_DISABLED)}[action]
+    body = {"id": record.get("id") or record["name"], "action": action}
+    if workers_per_node:
+        body["workers_per_node"] = workers_per_node
+
+    def verify():
+        now = read_target_record(client, record["id"]) or {}
+        if now.get("failover_failback_state") in job_state:
+            return {"id": body["id"], "verified": True}
+        job = active_job(client, record["name"])
+        return job if job and job_action(job) == action else None
+
+    return client.post(JOBS, body, verify=verify) or {}
+
+
+def _wait_target(client, record_id, wanted, timeout, poll_interval, clock, sleep):
+    def fetch():
+        return read_target_record(client, record_id)
+
+    def failed(record):
+        # A job that fails leaves the record in its old state: that shows as a timeout
+        # naming the state seen last (last_job_state may be stale from older runs).
+        return "the target record disappeared" if record is None else None
+
+    record = wait_for(fetch, lambda r: bool(r) and r.get("failover_failback_state") == wanted,
+                      timeout, poll_interval, describe="target record %s to be %s" % (record_id, wanted),
+                      failed=failed, state=lambda r: (r or {}).get("failover_failback_state"),
+                      clock=clock, sleep=sleep, cluster=getattr(client, "name", None))
+    return record.get("failover_failback_state")
