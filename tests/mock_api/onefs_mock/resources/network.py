@@ -132,8 +132,13 @@ def _check_ranges(body: Dict[str, Any], field: str) -> None:
 
 
 def _check_zone(cluster: Any, body: Dict[str, Any]) -> None:
-    if "access_zone" in body:
+    if "access_zone" not in body:
+        return
+    try:
         _shared.find_zone(cluster, body["access_zone"])
+    except ApiError:
+        raise _shared.bad_request("Field: access_zone names an unknown access zone %r" % body["access_zone"],
+                                  "access_zone")
 
 
 def _check_sc_names(body: Dict[str, Any]) -> None:
