@@ -220,6 +220,8 @@ def init(cluster: Any, seed: Dict[str, Any]) -> None:
         if item.get("spns") is not None:
             record["spns"] = _unique(list(item["spns"]))
         store[record["id"]] = record
+    if all("ads" in other.store for other in cluster.world.clusters.values()):
+        observe_spns(cluster.world)          # the last cluster loaded: seeded collisions count too
 
 
 def world_init(world: Any, scenario: Dict[str, Any]) -> None:

@@ -179,6 +179,8 @@ def init(cluster: Any, seed: Dict[str, Any]) -> None:
                 record = dict(_pool_defaults(gname, sname, pool["name"]), **_seed_fields(spec, pool))
                 record["ranges"] = [_seed_range(r) for r in record["ranges"]]
                 s_record["pools"][pool["name"]] = record
+    if all("network" in other.store for other in cluster.world.clusters.values()):
+        observe_claims(cluster.world)        # the last cluster loaded: the baseline of the history
 
 
 def _seed_range(item: Any) -> Dict[str, str]:
