@@ -441,3 +441,397 @@ def summary(states):
     for state in states:
         counts[state] = counts.get(state, 0) + 1
     return counts
+
+
+# =========================================================================== reading both clusters
+# Everything below does I/O, through the other areas' service functions only;
+# the classifier above stays pure.  One GET per area and cluster (no per-policy
+# reads), the two clusters read at the same time on a bounded pool.
+
+LOCAL = "local"
+PEER = "peer"
+CLUSTER_CONFIG = "/platform/3/cluster/config"
+SYSTEM_ZONE = "System"
+
+# What dr_info can gather; ``policies`` (the classification) always reads the
+# policies, target records and active jobs of both clusters.
+GATHER_CHOICES = ("cluster", "policies", "target_policies", "jobs", "reports", "pools", "spns", "quotas",
+                  "shares", "exports")
+DEFAULT_GATHER = ("cluster", "policies", "target_policies", "jobs", "reports", "pools", "spns", "quotas")
+# gather entry -> the per-cluster reads it needs
+_NEEDS = {
+    "cluster": (),
+    "policies": ("policies", "records", "jobs"),
+    "target_policies": ("policies", "records"),
+    "jobs": ("policies", "records", "jobs"),
+    "reports": ("policies", "records", "reports"),
+    "pools": ("pools",),
+    "spns": ("ads",),
+    "quotas": ("policies", "records", "quotas"),
+    "shares": ("policies", "records", "shares"),
+    "exports": ("policies", "records", "exports"),
+}
+
+
+def reads_for(gather):
+    """The per-cluster reads (area names) that a ``gather`` list needs, in a stable order."""
+    wanted = []
+    for item in gather:
+        for area in _NEEDS[item]:
+            if area not in wanted:
+                wanted.append(area)
+    return wanted
+
+
+def cluster_identity(config):
+    """``{name, guid, onefs_version}`` from ``GET /platform/3/cluster/config``."""
+    version = (config or {}).get("onefs_version") or {}
+    release = version.get("release") if isinstance(version, dict) else version
+    return {"name": (config or {}).get("name"), "guid": (config or {}).get("guid"),
+            "onefs_version": (release or "").lstrip("v") or None}
+
+
+def _read_area(client, area, zone):
+    # Imported here so the classifier above needs nothing but the standard library.
+    from . import ads, network, protocols, quota, synciq
+
+    if area == "policies":
+        return synciq.list_policies(client)
+    if area == "records":
+        return synciq.list_target_records(client)
+    if area == "jobs":
+        return synciq.active_jobs(client)
+    if area == "reports":
+        return synciq.reports_by_policy(client, per_policy=1)
+    if area == "pools":
+        return network.list_pools(client, access_zone=zone)
+    if area == "ads":
+        return ads.list_providers(client)
+    if area == "quotas":
+        return quota.list_quotas_under(client, "/ifs")
+    if area == "shares":
+        return protocols.list_objects(client, protocols.SMB, zone or SYSTEM_ZONE)
+    if area == "exports":
+        return protocols.list_objects(client, protocols.NFS_EXPORT, zone or SYSTEM_ZONE)
+    raise ValueError("unknown area %r" % area)
+
+
+def _identify(entry, zone):
+    """Phase 1 on one cluster: log in, read its identity (and the zone's base path)."""
+    from . import synciq
+
+    label, client = entry
+    data = {"label": label, "visible": True, "error": None}
+    data["identity"] = cluster_identity(client.get(CLUSTER_CONFIG))
+    data["zone_path"] = None
+    if zone:
+        try:
+            data["zone_path"] = synciq.zone_base_path(client, zone)
+        except Exception as err:  # noqa: BLE001 - a zone missing on the peer only narrows its scope
+            if label == LOCAL:
+                raise
+            data["zone_error"] = str(err)
+    return data
+
+
+def read_clusters(clients, gather, zone=None, max_workers=10):
+    """``{label: data}`` for ``clients`` (``{"local": client, "peer": client-or-None}``).
+
+    Phase 1 reads each cluster's identity (this is also its only login); a peer
+    that cannot be reached (:class:`UnavailableError`) is kept as not visible
+    with its ``error``, any other failure is raised.  Phase 2 reads every area
+    of every visible cluster in parallel (at most ``max_workers`` threads).
+    """
+    from .errors import OnefsError, UnavailableError
+    from .parallel import run_each
+
+    present = [(label, client) for label, client in sorted(clients.items()) if client is not None]
+    clusters = {}
+    for result in run_each(present, lambda entry: _identify(entry, zone), max_workers=max_workers,
+                           name_of=lambda entry: entry[0]):
+        if result.ok:
+            clusters[result.name] = result.value
+        elif result.name == PEER and isinstance(result.error, UnavailableError):
+            clusters[PEER] = {"label": PEER, "visible": False, "error": str(result.error), "identity": None}
+        else:
+            raise result.error
+    tasks = [(label, client, area) for label, client in present if clusters[label]["visible"]
+             for area in reads_for(gather)]
+    outcome = run_each(tasks, lambda task: _read_area(task[1], task[2], zone), max_workers=max_workers,
+                       name_of=lambda task: "%s %s" % (task[0], task[2]))
+    failed = []
+    for (label, _client, area), result in zip(tasks, outcome):
+        if result.ok:
+            clusters[label][area] = result.value
+        else:
+            failed.append(result)
+    if failed:
+        first = failed[0].error
+        if len(failed) == 1 and isinstance(first, OnefsError):
+            raise first
+        raise OnefsError("reading failed: " + "; ".join("%s: %s" % (r.name, r.error) for r in failed))
+    return clusters
+
+
+# --------------------------------------------------------------------------- building views
+def _by_name(items):
+    found = {}
+    for item in items or []:
+        found.setdefault(item.get("name"), item)
+    return found
+
+
+def pick_record(records, name, peer_guid=None):
+    """The target record ``name``; with several, the one whose source is the peer cluster."""
+    named = [r for r in records or [] if r.get("name") == name]
+    if len(named) > 1 and peer_guid:
+        from_peer = [r for r in named if str(r.get("source_cluster_guid") or "").lower() == str(peer_guid).lower()]
+        named = from_peer or named
+    return named[0] if named else None
+
+
+def cluster_view(data, name, peer_guid=None):
+    """The :func:`side` of policy ``name`` on one read cluster (None when not visible)."""
+    if not data or not data.get("visible"):
+        return None
+    policies = _by_name(data.get("policies"))
+    records = data.get("records") or []
+    jobs = data.get("jobs") or {}
+    mirror = mirror_name(name)
+    return side(name=name, policy=policies.get(name), record=pick_record(records, name, peer_guid),
+                mirror_policy=policies.get(mirror), mirror_record=pick_record(records, mirror, peer_guid),
+                job=jobs.get(name), mirror_job=jobs.get(mirror))
+
+
+def _local_paths(data, names):
+    """The paths a cluster holds for policies ``names``: its policies' sources and its records' targets."""
+    wanted = set(names)
+    wanted.update(mirror_name(n) for n in names)
+    paths = [p.get("source_root_path") for p in data.get("policies") or [] if p.get("name") in wanted]
+    paths += [r.get("target_path") for r in data.get("records") or [] if r.get("name") in wanted]
+    return [p for p in paths if p]
+
+
+def known_names(clusters):
+    """Every base policy name seen on any visible cluster (policies and target records)."""
+    names = set()
+    for data in clusters.values():
+        for item in (data.get("policies") or []) + (data.get("records") or []):
+            if item.get("name"):
+                names.add(base_name(item["name"]))
+    return names
+
+
+def select_names(clusters, names=None, pattern=None, zone=None):
+    """The base policy names of the scope, in a stable order.
+
+    ``names`` are kept as given (even when absent: they are reported as
+    ``unknown``); ``pattern`` is a shell glob on the base name; ``zone`` keeps
+    the policies whose path on some cluster lies under that cluster's base
+    path of the zone.
+    """
+    import fnmatch
+
+    from .synciq import path_under
+
+    if names:
+        return list(dict.fromkeys(base_name(n) for n in names))
+    every = sorted(known_names(clusters))
+    if pattern:
+        return [n for n in every if fnmatch.fnmatchcase(n, pattern)]
+    if zone:
+        chosen = set()
+        for data in clusters.values():
+            base = data.get("zone_path")
+            if not base:
+                continue
+            for name in every:
+                if any(path_under(path, base) for path in _local_paths(data, [name])):
+                    chosen.add(name)
+        return [n for n in every if n in chosen]
+    return every
+
+
+# --------------------------------------------------------------------------- what dr_info returns
+def job_view(job):
+    if not job:
+        return None
+    return {"id": job.get("id"), "job_id": job.get("job_id"), "action": job_action(job),
+            "state": job.get("state"), "start_time": job.get("start_time")}
+
+
+def report_view(report):
+    if not report:
+        return None
+    errors = [str(e) for e in report.get("errors") or [] if e]
+    if report.get("error"):
+        errors.insert(0, str(report["error"]))
+    return {"id": report.get("id"), "job_id": report.get("job_id"), "action": job_action(report),
+            "state": report.get("state"), "start_time": report.get("start_time"),
+            "end_time": report.get("end_time"), "errors": errors}
+
+
+def _latest(data, name):
+    reports = ((data or {}).get("reports") or {}).get(name) or []
+    return report_view(reports[0]) if reports else None
+
+
+def _schedule(policy):
+    from .synciq import schedule_to_user
+
+    return schedule_to_user(policy.get("schedule"))
+
+
+def source_section(view, data, label):
+    """What is known of policy P on the original source."""
+    policy = _get(view, "policy") or {}
+    return {
+        "cluster": label, "visible": view is not None, "exists": bool(policy) if view is not None else None,
+        "enabled": policy.get("enabled"), "schedule": _schedule(policy) if policy else None,
+        "job_delay": policy.get("job_delay"), "last_job_state": policy.get("last_job_state"),
+        "last_started": policy.get("last_started"), "last_success": policy.get("last_success"),
+        "conflicted": policy.get("conflicted"), "running_job": job_view(_get(view, "job")),
+        "target_host": policy.get("target_host"), "target_path": policy.get("target_path"),
+        "source_root_path": policy.get("source_root_path"),
+        "last_report": _latest(data, policy.get("name")) if policy else None,
+    }
+
+
+def target_section(view, label):
+    """What is known of the target record P (and of a reverse policy P) on the original target."""
+    record = _get(view, "record") or {}
+    reverse = _get(view, "policy")
+    return {
+        "cluster": label, "visible": view is not None, "exists": bool(record) if view is not None else None,
+        "id": record.get("id"), "record_state": fofb(record) if record else None,
+        "last_job_state": record.get("last_job_state"), "source_host": record.get("source_host"),
+        "source_cluster_guid": record.get("source_cluster_guid"), "target_path": record.get("target_path"),
+        "last_update_from_source": record.get("last_update_from_source"),
+        "running_job": job_view(_get(view, "job")),
+        "reverse_policy": None if not reverse else {
+            "enabled": reverse.get("enabled"), "target_host": reverse.get("target_host"),
+            "last_job_state": reverse.get("last_job_state"), "last_success": reverse.get("last_success")},
+    }
+
+
+def mirror_section(source, target, target_data):
+    """``P_mirror`` on the original target, and its record on the original source."""
+    mirror = _get(target, "mirror_policy") or {}
+    record = _get(source, "mirror_record")
+    return {
+        "name": mirror.get("name") or None, "exists": bool(mirror) if target is not None else None,
+        "enabled": mirror.get("enabled"), "schedule": _schedule(mirror) if mirror else None,
+        "last_job_state": mirror.get("last_job_state"), "last_success": mirror.get("last_success"),
+        "conflicted": mirror.get("conflicted"), "running_job": job_view(_get(target, "mirror_job")),
+        "record_state": fofb(record), "last_report": _latest(target_data, mirror.get("name")) if mirror else None,
+    }
+
+
+def policy_result(name, clusters, original_source="auto", unplanned_failovers=None):
+    """One entry of dr_info's ``policies``: the state word, reasons and both sides."""
+    local_data, peer_data = clusters.get(LOCAL), clusters.get(PEER)
+    local_guid = ((local_data or {}).get("identity") or {}).get("guid")
+    peer_guid = ((peer_data or {}).get("identity") or {}).get("guid")
+    local = cluster_view(local_data, name, peer_guid)
+    peer = cluster_view(peer_data, name, local_guid)
+    source, target, local_is_source, reasons = orient(local, peer, original_source)
+    if peer_data is None:
+        reasons.append("no peer given: only the %s side is known" % ("source" if local_is_source else "target"))
+    elif not peer_data.get("visible"):
+        reasons.append("peer cluster not reachable: %s" % peer_data.get("error"))
+    unplanned = None if unplanned_failovers is None else name in unplanned_failovers
+    state, why = classify(source, target, unplanned_recorded=unplanned, name=name)
+    labels = (LOCAL, PEER) if local_is_source else (PEER, LOCAL)
+    source_data, target_data = (local_data, peer_data) if local_is_source else (peer_data, local_data)
+    return {
+        "name": name, "state": state, "reasons": why + reasons, "original_source": labels[0],
+        "source": source_section(source, source_data, labels[0]),
+        "target": target_section(target, labels[1]),
+        "mirror": mirror_section(source, target, target_data),
+    }
+
+
+def spn_results(clusters):
+    """``{label: [provider]}``: SPNs, recommended, missing, extra and collisions with the other cluster."""
+    from . import ads
+
+    found = {}
+    for label, data in clusters.items():
+        if not data.get("visible"):
+            continue
+        other = clusters.get(PEER if label == LOCAL else LOCAL) or {}
+        others = dict(((p.get("name") or p.get("id") or "").upper(), p) for p in other.get("ads") or [])
+        entries = []
+        for provider in data.get("ads") or []:
+            view = ads.provider_view(provider)
+            check = ads.spn_check(provider)
+            peer_provider = others.get((view["name"] or "").upper())
+            entries.append({
+                "name": view["name"], "machine_account": view["machine_account"], "spns": view["spns"],
+                "recommended": view["recommended_spns"], "missing": check["missing"], "extra": check["extra"],
+                "collisions": ads.collisions(view["spns"], peer_provider),
+            })
+        found[label] = entries
+    return found
+
+
+def _scoped_roots(data, names):
+    roots = _local_paths(data, names)
+    if data.get("zone_path"):
+        roots.append(data["zone_path"])
+    return roots
+
+
+def _under_any(paths, roots):
+    from .synciq import path_under
+
+    return any(path_under(path, root) for path in paths for root in roots)
+
+
+def per_cluster(clusters, names, gather):
+    """The per-cluster lists of ``gather``: ``{key: {label: [...]}}``."""
+    from . import network, protocols, quota
+
+    wanted = set(names) | set(mirror_name(n) for n in names)
+    out = {}
+    for label, data in clusters.items():
+        if not data.get("visible"):
+            continue
+        roots = _scoped_roots(data, names)
+        if "target_policies" in gather:
+            out.setdefault("target_policies", {})[label] = [
+                r for r in data.get("records") or [] if r.get("name") in wanted]
+        if "jobs" in gather:
+            out.setdefault("jobs", {})[label] = [
+                dict(job_view(job), policy=policy) for policy, job in sorted((data.get("jobs") or {}).items())
+                if policy in wanted]
+        if "reports" in gather:
+            out.setdefault("reports", {})[label] = dict(
+                (policy, _latest(data, policy)) for policy in sorted(data.get("reports") or {}) if policy in wanted)
+        if "pools" in gather:
+            out.setdefault("pools", {})[label] = [network.pool_summary(p) for p in data.get("pools") or []]
+        if "quotas" in gather:
+            out.setdefault("quotas", {})[label] = [
+                quota.quota_view(q) for q in data.get("quotas") or [] if _under_any([q.get("path")], roots)]
+        for key, kind in (("shares", protocols.SMB), ("exports", protocols.NFS_EXPORT)):
+            if key in gather:
+                out.setdefault(key, {})[label] = [
+                    item for item in data.get(key) or [] if _under_any(kind.paths(item), roots)]
+    return out
+
+
+def describe(clusters, names, gather, original_source="auto", unplanned_failovers=None):
+    """Everything dr_info returns (except ``changed``) from what :func:`read_clusters` read."""
+    result = {}
+    if "cluster" in gather:
+        result["cluster"] = dict(
+            (label, dict(data.get("identity") or {}, reachable=data.get("visible"), error=data.get("error")))
+            for label, data in clusters.items())
+    if "policies" in gather:
+        policies = [policy_result(name, clusters, original_source, unplanned_failovers) for name in names]
+        result["policies"] = policies
+        result["summary"] = summary(entry["state"] for entry in policies)
+    if "spns" in gather:
+        result["spns"] = spn_results(clusters)
+    result.update(per_cluster(clusters, names, gather))
+    return result
