@@ -135,8 +135,8 @@ EXAMPLES = r'''
     - name: Park every name of two pools before the failover (clients stop resolving them here)
       onefs.dr.smartconnect_zone:
         pools:
-          - pool: groupnet0.subnet0.pool0
-          - pool: groupnet0.subnet0.pool1
+          - pool: groupnet0.subnet0.finance
+          - pool: groupnet0.subnet0.eng
             park_prefix: igls-
         state: parked
       register: parked
@@ -148,8 +148,8 @@ EXAMPLES = r'''
     - name: Restore the names after failback
       onefs.dr.smartconnect_zone:
         pools:
-          - pool: groupnet0.subnet0.pool0
-          - pool: groupnet0.subnet0.pool1
+          - pool: groupnet0.subnet0.finance
+          - pool: groupnet0.subnet0.eng
             park_prefix: igls-
         state: unparked
 '''
