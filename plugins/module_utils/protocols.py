@@ -173,8 +173,8 @@ def in_roots(kind, record, roots):
 # --- comparison -----------------------------------------------------------------
 
 def settings(kind, record):
-    """The configurable part of a record: server-computed and unset (null) fields dropped."""
-    return {k: copy.deepcopy(v) for k, v in record.items() if k not in kind.server_fields and v is not None}
+    """The configurable part of a record: server-computed and unset (null) parts dropped."""
+    return strip_nulls({k: copy.deepcopy(v) for k, v in record.items() if k not in kind.server_fields})
 
 
 def desired_on_target(kind, source_record, pairs):
@@ -186,6 +186,45 @@ def desired_on_target(kind, source_record, pairs):
     elif isinstance(value, str):
         wanted[kind.path_field] = map_path(value, pairs)
     return wanted
+
+
+PERSONA_KEYS = frozenset(("id", "name", "type"))
+
+
+def strip_nulls(value):
+    """``value`` without null members, recursively; objects left empty are dropped too.
+
+    OneFS reports unset persona parts as null (``primary_group: {id: null, ...}``)
+    but refuses nulls where it expects a string, so a copy must not send them.
+    """
+    if isinstance(value, dict):
+        cleaned = {}
+        for key, item in value.items():
+            item = strip_nulls(item)
+            if item is None or item == {}:
+                continue
+            cleaned[key] = item
+        return cleaned
+    if isinstance(value, list):
+        return [strip_nulls(item) for item in value]
+    return value
+
+
+def canonical(value):
+    """A value as OneFS means it, for comparison only.
+
+    Personas (``{id, name, type}``: trustees, run-as-root, map users/groups)
+    are compared by ``id`` when there is one: the cluster fills in ``name`` and
+    ``type`` itself, so a copy sent with the id alone reads back richer.
+    """
+    if isinstance(value, dict):
+        if value and set(value) <= PERSONA_KEYS and value.get("id"):
+            return {"id": value["id"]}
+        members = ((key, canonical(item)) for key, item in value.items())
+        return {key: item for key, item in members if item is not None and item != {}}
+    if isinstance(value, list):
+        return [canonical(item) for item in value]
+    return value
 
 
 def _norm_value(kind, field, value):
@@ -201,7 +240,7 @@ def _norm_value(kind, field, value):
             return [norm_path(v) for v in value]
         if isinstance(value, str):
             return norm_path(value)
-    return value
+    return canonical(value)
 
 
 def differing_fields(kind, wanted, current):
@@ -634,11 +673,15 @@ class LockStore:
         return record
 
     def save(self, record):
-        """Write the whole record (directory created first: OneFS needs the parent)."""
+        """Write the whole record; create the directory when OneFS says the parent is missing."""
         record["updated"] = _now()
-        self.client.put_raw(self.lock_dir, b"", headers={"x-isi-ifs-target-type": "container"},
-                            query={"recursive": True})
-        self.client.put_raw(self.path, json.dumps(record, indent=1, sort_keys=True).encode("utf-8"))
+        data = json.dumps(record, indent=1, sort_keys=True).encode("utf-8")
+        try:
+            self.client.put_raw(self.path, data)
+        except NotFoundError:
+            self.client.put_raw(self.lock_dir, b"", headers={"x-isi-ifs-target-type": "container"},
+                                query={"recursive": True})
+            self.client.put_raw(self.path, data)
 
     def remove(self):
         return self.client.delete_raw(self.path)
