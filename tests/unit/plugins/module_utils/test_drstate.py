@@ -197,13 +197,13 @@ T_VIEW = side(name="P", record=rec())
     (T_VIEW, S_VIEW, "cluster", True),
 ])
 def test_orient(local, peer, original, local_is_source):
-    source, target, is_source, _ = drstate.orient(local, peer, original)
-    assert is_source is local_is_source
-    assert (source, target) == ((local, peer) if local_is_source else (peer, local))
+    oriented = drstate.orient(local, peer, original)
+    assert oriented[2] is local_is_source
+    assert oriented[:2] == ((local, peer) if local_is_source else (peer, local))
 
 
 def test_orient_reports_a_tie():
-    _, _, is_source, reasons = drstate.orient(S_VIEW, side(name="P", policy=pol()), "auto")
+    is_source, reasons = drstate.orient(S_VIEW, side(name="P", policy=pol()), "auto")[2:]
     assert is_source is True
     assert reasons and "both clusters own policy P" in reasons[0]
 
@@ -211,7 +211,7 @@ def test_orient_reports_a_tie():
 def test_reprotect_reads_as_protected_in_auto_and_reprotected_when_told():
     original_source = side(name="P", record=rec())        # holds the reverse target record now
     original_target = side(name="P", policy=pol())        # owns the reverse policy
-    source, target, _, _ = drstate.orient(original_source, original_target, "auto")
+    source, target = drstate.orient(original_source, original_target, "auto")[:2]
     assert drstate.classify(source, target)[0] == "protected"
-    source, target, _, _ = drstate.orient(original_source, original_target, "cluster")
+    source, target = drstate.orient(original_source, original_target, "cluster")[:2]
     assert drstate.classify(source, target)[0] == "reprotected"
