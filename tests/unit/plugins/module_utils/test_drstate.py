@@ -215,3 +215,104 @@ def test_reprotect_reads_as_protected_in_auto_and_reprotected_when_told():
     assert drstate.classify(source, target)[0] == "protected"
     source, target = drstate.orient(original_source, original_target, "cluster")[:2]
     assert drstate.classify(source, target)[0] == "reprotected"
+
+
+# =========================================================================== part 2: against the mock
+# read_clusters / select_names / describe on the demo scenario (ten synced policies, source -> target).
+from ansible_collections.onefs.dr.plugins.module_utils.client import PapiClient  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def demo():
+    from onefs_mock.testing import start_mock
+
+    mock = start_mock(clusters=("source", "target"), seed="demo", tls=False, latency_ms=0, time_scale=50)
+    yield mock
+    mock.stop()
+
+
+@pytest.fixture
+def ctl(demo):
+    demo.control.reset()
+    demo.control.clear_requests()
+    return demo.control
+
+
+@pytest.fixture
+def clients(demo, ctl):
+    made = dict((name, PapiClient(hosts=[demo.url(name)], username="admin", password="admin", name=name,
+                                  retry_budget=2, backoff_base=0.05, backoff_cap=0.2))
+                for name in ("source", "target"))
+    yield made
+    for client in made.values():
+        client.close()
+
+
+def api_calls(ctl, cluster):
+    return [r for r in ctl.requests(cluster=cluster)
+            if r.get("cluster", cluster) == cluster and not r["path"].startswith(("/session", "/_mock"))]
+
+
+def read(clients, gather=drstate.DEFAULT_GATHER, zone=None, peer=True):
+    return drstate.read_clusters({drstate.LOCAL: clients["source"], drstate.PEER: clients["target"] if peer else None},
+                                 list(gather), zone=zone)
+
+
+@pytest.mark.timeout(60)
+def test_read_clusters_reads_each_area_once_per_cluster(ctl, clients):
+    clusters = read(clients)
+    assert clusters[drstate.LOCAL]["identity"]["name"] == "prod-ps"
+    assert clusters[drstate.PEER]["identity"]["name"] == "dr-ps"
+    for cluster in ("source", "target"):
+        calls = api_calls(ctl, cluster)
+        assert all(r["method"] == "GET" for r in calls), calls
+        # identity + one GET per area (policies, records, jobs, reports, pools, ads, quotas)
+        assert len(calls) == 1 + len(drstate.reads_for(drstate.DEFAULT_GATHER)), [r["path"] for r in calls]
+
+
+@pytest.mark.timeout(60)
+def test_describe_the_demo(ctl, clients):
+    clusters = read(clients)
+    names = drstate.select_names(clusters)
+    assert len(names) == 10
+    result = drstate.describe(clusters, names, list(drstate.DEFAULT_GATHER))
+    assert result["summary"]["protected"] == 10, [(p["name"], p["state"], p["reasons"]) for p in result["policies"]]
+    home = [p for p in result["policies"] if p["name"] == "home"][0]
+    assert home["source"]["schedule"] == "when-source-modified" and home["target"]["record_state"] == "writes_disabled"
+
+
+@pytest.mark.timeout(60)
+def test_zone_scope_uses_each_clusters_base_path(ctl, clients):
+    clusters = read(clients, gather=["policies"], zone="eng")
+    assert drstate.select_names(clusters, zone="eng") == ["eng-builds", "eng-docs", "eng-src", "eng-tools"]
+    assert drstate.select_names(clusters, pattern="fin-a*") == ["fin-ap", "fin-ar", "fin-archive"]
+    assert drstate.select_names(clusters, names=["home", "fin-ap_mirror"]) == ["home", "fin-ap"]
+
+
+@pytest.mark.timeout(60)
+def test_failed_over_policy_from_the_mock(demo, ctl, clients):
+    source, target = clients["source"], clients["target"]
+    policy = source.get_item("/platform/14/sync/policies/fin-ap", "policies")
+    source.put("/platform/14/sync/policies/fin-ap", {"enabled": False, "schedule": policy["schedule"]})
+    target.post("/platform/15/sync/jobs", {"id": "fin-ap", "action": "allow_write"})
+    ctl.wait_idle(timeout=30)
+    ctl.clear_requests()
+    clusters = read(clients, gather=["policies"])
+    entry = drstate.describe(clusters, ["fin-ap"], ["policies"])["policies"][0]
+    assert entry["state"] == "failed_over", entry
+    assert entry["target"]["record_state"] == "writes_enabled"
+    # dr_info's reads never write
+    assert [r for r in api_calls(ctl, "source") + api_calls(ctl, "target") if r["method"] != "GET"] == []
+
+
+@pytest.mark.timeout(60)
+def test_unreachable_peer_is_not_visible(demo, ctl, clients):
+    demo.control.down("target")
+    try:
+        clusters = read(clients, gather=["policies"])
+    finally:
+        demo.control.up("target")
+    assert clusters[drstate.PEER]["visible"] is False and clusters[drstate.PEER]["error"]
+    entry = drstate.describe(clusters, ["fin-ap"], ["policies"])["policies"][0]
+    assert entry["state"] == "protected"
+    assert any("not reachable" in reason for reason in entry["reasons"]), entry["reasons"]
