@@ -90,20 +90,21 @@ EXAMPLES = r'''
   module_defaults:
     group/onefs.dr.onefs:
       onefs_host: "{{ onefs_target_host }}"
+      onefs_port: "{{ onefs_target_port | default(8080) }}"
       username: "{{ onefs_username }}"
       password: "{{ onefs_password }}"
-      ca_path: "{{ onefs_ca_path }}"
+      ca_path: "{{ onefs_ca_path | default(omit) }}"
   tasks:
     - name: Make the target directories writable (allow_write where needed, then wait)
       onefs.dr.local_target:
-        policies: [zone1-app1, zone1-app2]
+        policies: [fin-ap, fin-ar]
         state: writes_enabled
         timeout: 900
       register: failover
 
     - name: Undo the failover, discarding what was written on the target since
       onefs.dr.local_target:
-        policies: [zone1-app1, zone1-app2]
+        policies: [fin-ap, fin-ar]
         state: writes_disabled
         discard_target_changes: true
 '''

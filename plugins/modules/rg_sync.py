@@ -99,26 +99,28 @@ EXAMPLES = r'''
   module_defaults:
     group/onefs.dr.onefs:
       onefs_host: "{{ onefs_source_host }}"
+      onefs_port: "{{ onefs_source_port | default(8080) }}"
       username: "{{ onefs_username }}"
       password: "{{ onefs_password }}"
-      ca_path: "{{ onefs_ca_path }}"
+      ca_path: "{{ onefs_ca_path | default(omit) }}"
   tasks:
-    - name: Sync every policy of access zone zone1 and wait for the jobs
+    - name: Sync every policy of access zone eng and wait for the jobs
       onefs.dr.rg_sync:
-        zone: zone1
+        zone: eng
         point_in_time_name: before-upgrade
         timeout: 1800
       register: pit
 
     - name: Before a planned failover, stop the schedules and run the final sync
       onefs.dr.rg_sync:
-        name_pattern: "zone1-*"
+        name_pattern: "fin-*"
         mode: prepare_failover
       register: prepared
 
     - name: On the DR cluster, wait for the point in time of a sync started elsewhere
       onefs.dr.rg_sync:
         onefs_host: "{{ onefs_target_host }}"
+        onefs_port: "{{ onefs_target_port | default(8080) }}"
         policies: "{{ pit.results | map(attribute='name') | list }}"
         mode: wait
         since: "{{ pit.results | map(attribute='start_time') | min }}"
@@ -183,7 +185,7 @@ saved_schedules:
     C(enabled) before this run, to restore after the failover.
   returned: when mode is prepare_failover
   type: dict
-  sample: {"zone1-app1": {"schedule": "when-source-modified", "job_delay": 0, "enabled": true}}
+  sample: {"fin-ap": {"schedule": "when-source-modified", "job_delay": 0, "enabled": true}}
 since:
   description: The O(since) used, as epoch seconds (null when none applied).
   returned: always

@@ -208,25 +208,26 @@ EXAMPLES = r'''
   module_defaults:
     group/onefs.dr.onefs:
       onefs_host: "{{ onefs_source_host }}"
+      onefs_port: "{{ onefs_source_port | default(8080) }}"
       username: "{{ onefs_username }}"
       password: "{{ onefs_password }}"
-      ca_path: "{{ onefs_ca_path }}"
+      ca_path: "{{ onefs_ca_path | default(omit) }}"
   tasks:
     - name: Create or update one policy
       onefs.dr.synciq_policy:
-        name: zone1-app1
-        source_root_path: /ifs/data/zone1/app1
-        target_host: target
-        target_path: /ifs/data/zone1/app1
+        name: eng-wiki
+        source_root_path: /ifs/data/eng/wiki
+        target_host: dr-ps.example.com
+        target_path: /ifs/data/eng/wiki
         action: sync
         schedule: every 1 days at 12:00 AM
-        description: app1 to the DR site
+        description: wiki to the DR site
 
     - name: Set every policy of a group to manual before a failover (previous schedules are returned)
       onefs.dr.synciq_policy:
         policies:
-          - name: zone1-app1
-          - name: zone1-app2
+          - name: fin-ap
+          - name: fin-ar
         schedule: manual
       register: manual
 
@@ -241,7 +242,7 @@ EXAMPLES = r'''
 
     - name: Delete a policy but keep the target record on the DR cluster
       onefs.dr.synciq_policy:
-        name: old-policy
+        name: eng-wiki
         state: absent
         local_only: true
 '''

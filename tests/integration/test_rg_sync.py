@@ -1,0 +1,142 @@
+"""rg_sync: the real module process against the mock (demo scenario)."""
+
+import ast
+import time
+from pathlib import Path
+
+import pytest
+
+MODULE = Path(__file__).resolve().parents[2] / "plugins" / "modules" / "rg_sync.py"
+ENG = ["eng-builds", "eng-docs", "eng-src", "eng-tools"]
+
+
+def examples():
+    tree = ast.parse(MODULE.read_text())
+    return next(node.value.value for node in tree.body
+                if isinstance(node, ast.Assign) and node.targets[0].id == "EXAMPLES")
+
+
+def policy_of(onefs, name):
+    return next((p for p in onefs.state("source")["policies"] if p["name"] == name), None)
+
+
+def job_posts(onefs, cluster="source"):
+    return [w for w in onefs.writes(cluster) if w["method"] == "POST" and "/sync/jobs" in w["path"]]
+
+
+@pytest.mark.timeout(240)
+def test_examples_run_against_the_mock(onefs):
+    source, target = onefs.conn("source"), onefs.conn("target")
+    extra = {"onefs_source_host": source["onefs_host"], "onefs_source_port": source["onefs_port"],
+             "onefs_target_host": target["onefs_host"], "onefs_target_port": target["onefs_port"],
+             "onefs_username": "admin", "onefs_password": "admin", "onefs_ca_path": onefs.ca_path}
+    rc, out, err = onefs.playbook(examples(), extra_vars=extra)
+    assert rc == 0, out + err
+    started = sorted(p["body"]["id"] for p in job_posts(onefs))
+    assert started == sorted(ENG + ["fin-ap", "fin-ar", "fin-archive", "fin-reports"])
+    assert all(policy_of(onefs, name)["schedule"] == "" for name in ("fin-ap", "fin-ar", "fin-archive"))
+    assert onefs.writes("target") == []
+
+
+@pytest.mark.timeout(120)
+def test_zone_sync_returns_points_in_time_and_polls_once_per_cycle(onefs):
+    result = onefs.run("rg_sync", {"zone": "eng", "point_in_time_name": "pit-a", "poll_interval": 0.1})
+    assert result["_rc"] == 0 and result["changed"] is True
+    assert [r["name"] for r in result["results"]] == ENG
+    for entry in result["results"]:
+        assert entry["state"] == "finished" and entry["point_in_time_name"] == "pit-a"
+        assert entry["job_id"] is not None and entry["end_time"] >= entry["start_time"]
+        assert entry["bytes_transferred"] is not None and entry["files_transferred"] is not None
+    gets = [r for r in onefs.requests("source") if r["method"] == "GET" and "/sync/jobs/" in r["path"]]
+    assert gets == []   # no per-policy job reads: one list GET per cycle
+
+
+def test_check_mode_reports_the_jobs_it_would_start(onefs):
+    result = onefs.run("rg_sync", {"name_pattern": "fin-*", "mode": "prepare_failover"}, check=True)
+    assert result["_rc"] == 0 and result["changed"] is True
+    by_name = {r["name"]: r for r in result["results"]}
+    assert by_name["fin-ap"]["actions"] == ["set schedule manual (was when-source-modified)", "start job"]
+    assert result["saved_schedules"]["fin-ar"]["schedule"] == "every 1 days at 12:00 AM"
+    assert onefs.writes() == []
+
+
+@pytest.mark.timeout(120)
+def test_prepare_failover_saves_schedules_then_syncs(onefs):
+    result = onefs.run("rg_sync", {"policies": ["fin-ap", "it-scripts"], "mode": "prepare_failover",
+                                   "poll_interval": 0.1})
+    assert result["_rc"] == 0
+    assert result["saved_schedules"] == {
+        "fin-ap": {"schedule": "when-source-modified", "job_delay": 300, "enabled": True},
+        "it-scripts": {"schedule": "manual", "job_delay": 0, "enabled": True}}
+    assert policy_of(onefs, "fin-ap")["schedule"] == ""
+    assert [r["state"] for r in result["results"]] == ["finished", "finished"]
+    puts = [w for w in onefs.writes("source") if w["method"] == "PUT"]
+    assert [p["body"] for p in puts] == [{"schedule": "", "enabled": True}]
+
+
+@pytest.mark.timeout(120)
+def test_since_makes_a_rerun_resume(onefs):
+    since = int(time.time()) - 1
+    first = onefs.run("rg_sync", {"policies": ["eng-src", "home"], "since": str(since), "poll_interval": 0.1})
+    assert first["changed"] is True
+    onefs.clear_log()
+    again = onefs.run("rg_sync", {"policies": ["eng-src", "home"], "since": str(since), "poll_interval": 0.1})
+    assert again["changed"] is False and onefs.writes() == []
+    assert [r["job_id"] for r in again["results"]] == [r["job_id"] for r in first["results"]]
+
+
+@pytest.mark.timeout(120)
+def test_failed_job_fails_the_module_naming_policy_and_error(onefs):
+    onefs.faults({"fail_next_job": {"policy": "eng-docs", "error": "Unable to connect to target cluster"}})
+    result = onefs.run("rg_sync", {"zone": "eng", "poll_interval": 0.1})
+    assert result["failed"] is True
+    assert "eng-docs" in result["msg"] and "Unable to connect to target cluster" in result["msg"]
+    states = {r["name"]: r["state"] for r in result["results"]}
+    assert states["eng-src"] == "finished" and states["eng-docs"] != "finished"
+
+
+@pytest.mark.timeout(120)
+def test_wait_on_target_starts_nothing_and_returns_the_point_in_time(onefs):
+    since = time.time() - 1
+    onefs.run("rg_sync", {"policies": ["fin-ap", "home"], "poll_interval": 0.1})
+    onefs.clear_log()
+    waited = onefs.run("rg_sync", {"policies": ["fin-ap", "home"], "mode": "wait", "since": str(since),
+                                   "point_in_time_name": "dr", "timeout": 30, "poll_interval": 0.1},
+                       cluster="target")
+    assert waited["_rc"] == 0 and waited["changed"] is False
+    assert [r["state"] for r in waited["results"]] == ["finished", "finished"]
+    assert all(r["start_time"] >= int(since) for r in waited["results"])
+    assert onefs.writes() == []
+
+
+def test_wait_times_out_naming_the_policies(onefs):
+    waited = onefs.run("rg_sync", {"zone": "finance", "mode": "wait", "timeout": 1, "poll_interval": 0.2},
+                       cluster="target")
+    assert waited["failed"] is True and "fin-ap" in waited["msg"]
+    assert onefs.writes() == []
+
+
+def test_disabled_policy_is_refused_before_any_write(onefs):
+    onefs.run("synciq_policy", {"name": "eng-tools", "enabled": False})
+    onefs.clear_log()
+    result = onefs.run("rg_sync", {"zone": "eng"})
+    assert result["failed"] is True and "eng-tools" in result["msg"] and "disabled" in result["msg"]
+    assert onefs.writes() == []
+
+
+@pytest.mark.parametrize("args, option", [
+    ({"policies": ["fin-ap"], "max_running_jobs": 51}, "max_running_jobs"),
+    ({"policies": ["fin-ap"], "since": "yesterday"}, "since"),
+    ({"policies": ["fin-ap"], "mode": "pull"}, "mode"),
+    ({"policies": ["fin-ap"], "zone": "eng"}, "mutually exclusive"),
+])
+def test_bad_values_fail_before_any_request(onefs, args, option):
+    result = onefs.run("rg_sync", args)
+    assert result["failed"] is True and option in result["msg"]
+    assert [r for r in onefs.requests("source") if not r["path"].startswith("/_mock")] == []
+
+
+def test_unknown_policy_names_fail_before_any_write(onefs):
+    result = onefs.run("rg_sync", {"policies": ["fin-ap", "nope"]})
+    assert result["failed"] is True and "nope" in result["msg"]
+    assert onefs.writes() == []
