@@ -102,40 +102,48 @@ seealso:
 '''
 
 EXAMPLES = r'''
-- name: Copy the configuration of zone System for /ifs/data
+- name: Copy protocol configuration to the DR cluster
   hosts: localhost
   gather_facts: false
   module_defaults:
     group/onefs.dr.onefs:
-      onefs_host: "{{ target_host }}"
-      username: "{{ target_user }}"
-      password: "{{ target_password }}"
-      ca_path: "{{ ca_path | default(omit) }}"
+      # the target (DR) cluster: the only one written
+      onefs_host: "{{ onefs_host }}"
+      onefs_port: "{{ onefs_port | default(8080) }}"
+      username: "{{ onefs_username }}"
+      password: "{{ onefs_password }}"
+      ca_path: "{{ onefs_ca_path | default(omit) }}"
   tasks:
-    - name: Shares, exports and aliases under /ifs/data go to the target
+    - name: Every share, export and alias of access zone finance
       onefs.dr.config_sync:
         peer:
+          # the source (production) cluster: only read
           onefs_host: "{{ source_host }}"
-          username: "{{ source_user }}"
+          onefs_port: "{{ source_port | default(8080) }}"
+          username: "{{ source_username }}"
           password: "{{ source_password }}"
-          ca_path: "{{ ca_path | default(omit) }}"
-        zone: System
-        paths:
-          - /ifs/data
+          ca_path: "{{ onefs_ca_path | default(omit) }}"
+        zone: finance
       register: synced
 
-    - name: Only SMB shares, with another directory layout on the target, removing extras
+    - name: Show what was done
+      ansible.builtin.debug:
+        msg: "{{ synced.counts }}"
+
+    - name: Only the SMB shares under one root, stored elsewhere on the target, extras removed
       onefs.dr.config_sync:
         peer:
           onefs_host: "{{ source_host }}"
-          username: "{{ source_user }}"
+          onefs_port: "{{ source_port | default(8080) }}"
+          username: "{{ source_username }}"
           password: "{{ source_password }}"
-          ca_path: "{{ ca_path | default(omit) }}"
+          ca_path: "{{ onefs_ca_path | default(omit) }}"
+        zone: eng
         kinds: [smb_shares]
-        paths: [/ifs/data]
+        paths: [/ifs/data/eng/builds]
         path_map:
-          - source: /ifs/data
-            target: /ifs/dr/data
+          - source: /ifs/data/eng/builds
+            target: /ifs/data/eng/dr-builds
         remove_extra: true
         max_workers: 2
 '''

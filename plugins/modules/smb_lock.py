@@ -88,25 +88,28 @@ EXAMPLES = r'''
   gather_facts: false
   module_defaults:
     group/onefs.dr.onefs:
-      onefs_host: "{{ source_host }}"
-      username: "{{ source_user }}"
-      password: "{{ source_password }}"
-      ca_path: "{{ ca_path | default(omit) }}"
+      onefs_host: "{{ onefs_host }}"
+      onefs_port: "{{ onefs_port | default(8080) }}"
+      username: "{{ onefs_username }}"
+      password: "{{ onefs_password }}"
+      ca_path: "{{ onefs_ca_path | default(omit) }}"
   tasks:
-    - name: Deny everyone on the shares under /ifs/data (originals saved on the cluster)
+    - name: Deny everyone on the shares of zone finance under /ifs/data/finance (originals saved on the cluster)
       onefs.dr.smb_lock:
         state: locked
-        zone: System
+        zone: finance
         paths:
-          - /ifs/data
+          - /ifs/data/finance
       register: lock
+
+    - name: Show where the originals are saved
+      ansible.builtin.debug:
+        msg: "{{ lock.record }}"
 
     - name: Put the original permissions back
       onefs.dr.smb_lock:
         state: unlocked
-        zone: System
-        paths:
-          - /ifs/data
+        zone: finance
 '''
 
 RETURN = r'''
