@@ -16,7 +16,8 @@ from ..framework import ApiError, bad_request, check_fields
 # --- field validation ----------------------------------------------------------
 # A spec maps a field name to one of: "str", "int", "bool", "float",
 # "list[str]", "list[int]", "list[obj]", "obj", "any", or a tuple of allowed
-# strings (an enum).  A trailing "?" ("int?") also accepts JSON null.
+# strings (an enum).  A trailing "?" ("int?") also accepts JSON null.  Numbers
+# may carry the bounds of the OneFS spec: "int 576..9000", "float? 0.01..99.99".
 
 _SCALARS = {
     "str": (str,),
@@ -27,7 +28,19 @@ _SCALARS = {
 }
 
 
+def _split_bounds(kind: Any):
+    if isinstance(kind, str) and " " in kind:
+        base, _, bounds = kind.partition(" ")
+        low, _, high = bounds.partition("..")
+        return base, float(low), float(high)
+    return kind, None, None
+
+
 def _type_ok(value: Any, kind: Any) -> bool:
+    kind, low, high = _split_bounds(kind)
+    if low is not None and isinstance(value, (int, float)) and not isinstance(value, bool):
+        if not low <= value <= high:
+            return False
     if isinstance(kind, tuple):
         return isinstance(value, str) and value in kind
     if kind == "any":
@@ -46,6 +59,9 @@ def _type_ok(value: Any, kind: Any) -> bool:
 
 
 def _describe(kind: Any) -> str:
+    kind, low, high = _split_bounds(kind)
+    if low is not None:
+        return "%s between %g and %g" % (_describe(kind), low, high)
     if isinstance(kind, tuple):
         return "one of " + ", ".join(kind)
     return {"str": "a string", "int": "an integer", "bool": "a boolean", "float": "a number",

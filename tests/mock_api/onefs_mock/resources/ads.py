@@ -24,7 +24,7 @@ PRIV = "ISI_PRIV_AUTH"
 
 SETTINGS_SPEC = {
     "allocate_gids": "bool", "allocate_uids": "bool", "assume_default_domain": "bool",
-    "authentication": "bool", "check_online_interval": "int", "controller_time": "int",
+    "authentication": "bool", "check_online_interval": "int 30..86400", "controller_time": "int 0..4294967295",
     "create_home_directory": "bool", "domain_offline_alerts": "bool",
     "extra_expected_spns": "list[str]", "findable_groups": "list[str]", "findable_users": "list[str]",
     "home_directory_template": "str", "ignore_all_trusts": "bool",
@@ -32,9 +32,9 @@ SETTINGS_SPEC = {
     "ldap_sign_and_seal": "bool", "login_shell": "str", "lookup_domains": "list[str]",
     "lookup_groups": "bool", "lookup_normalize_groups": "bool", "lookup_normalize_users": "bool",
     "lookup_users": "bool", "machine_account": "str", "machine_password_changes": "bool",
-    "machine_password_lifespan": "int", "node_dc_affinity": "str", "node_dc_affinity_timeout": "int",
-    "nss_enumeration": "bool", "restrict_findable": "bool", "rpc_call_timeout": "int",
-    "server_retry_limit": "int", "sfu_support": ("none", "rfc2307"), "store_sfu_mappings": "bool",
+    "machine_password_lifespan": "int 3600..31536000", "node_dc_affinity": "str", "node_dc_affinity_timeout": "int",
+    "nss_enumeration": "bool", "restrict_findable": "bool", "rpc_call_timeout": "int 0..3600",
+    "server_retry_limit": "int 0..65535", "sfu_support": ("none", "rfc2307"), "store_sfu_mappings": "bool",
     "unfindable_groups": "list[str]", "unfindable_users": "list[str]",
     "user": "str", "password": "str",
 }

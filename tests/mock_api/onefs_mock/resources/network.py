@@ -10,6 +10,7 @@ URL.  Every change of a pool's SmartConnect names is reported to the DNS
 area so that the claims history sees it.
 """
 
+import ipaddress
 from typing import Any, Dict, List, Optional
 
 from ..framework import ApiError, Response, exists, not_found, register_area, route, single
@@ -27,9 +28,9 @@ GROUPNET_SPEC = {
 RANGE_SPEC = {"low": "str", "high": "str"}
 
 SUBNET_SPEC = {
-    "description": "str", "dsr_addrs": "list[str]", "gateway": "str", "gateway_priority": "int",
-    "mtu": "int", "name": "str", "prefixlen": "int", "sc_service_addrs": "list[obj]",
-    "sc_service_name": "str", "vlan_enabled": "bool", "vlan_id": "int",
+    "description": "str", "dsr_addrs": "list[str]", "gateway": "str", "gateway_priority": "int 1..2147483647",
+    "mtu": "int 576..9000", "name": "str", "prefixlen": "int 1..128", "sc_service_addrs": "list[obj]",
+    "sc_service_name": "str", "vlan_enabled": "bool", "vlan_id": "int 1..4094",
     "addr_family": ("ipv4", "ipv6"),
 }
 
@@ -38,9 +39,9 @@ POOL_SPEC = {
     "access_zone": "str", "aggregation_mode": ("roundrobin", "failover", "lacp", "fec"),
     "alloc_method": ("dynamic", "static"), "description": "str", "ifaces": "list[obj]",
     "ipv6_perform_dad": "bool", "name": "str", "nfsv3_rroce_only": "bool", "ranges": "list[obj]",
-    "rebalance_policy": ("auto", "manual"), "sc_auto_unsuspend_delay": "int",
+    "rebalance_policy": ("auto", "manual"), "sc_auto_unsuspend_delay": "int 0..86400",
     "sc_connect_policy": POLICIES, "sc_dns_zone": "str", "sc_dns_zone_aliases": "list[str]",
-    "sc_failover_policy": POLICIES, "sc_subnet": "str", "sc_ttl": "int",
+    "sc_failover_policy": POLICIES, "sc_subnet": "str", "sc_ttl": "int 0..2147483647",
     "static_routes": "list[obj]",
 }
 POOL_SEED_EXTRA = {"sc_suspended_nodes": "list[int]", "rules": "list[str]"}
@@ -57,9 +58,9 @@ def _groupnet_defaults(name: str) -> Dict[str, Any]:
 
 
 def _subnet_defaults(name: str) -> Dict[str, Any]:
-    return {"addr_family": "ipv4", "description": "", "dsr_addrs": [], "gateway": "",
+    return {"addr_family": "ipv4", "description": "", "dsr_addrs": [], "gateway": None,
             "gateway_priority": 10, "mtu": 1500, "name": name, "prefixlen": 24,
-            "sc_service_addrs": [], "sc_service_name": "", "vlan_enabled": False, "vlan_id": 0}
+            "sc_service_addrs": [], "sc_service_name": "", "vlan_enabled": False, "vlan_id": None}
 
 
 def _pool_defaults(groupnet: str, subnet: str, name: str) -> Dict[str, Any]:
@@ -114,8 +115,24 @@ def _groupnet_view(name: str, record: Dict[str, Any]) -> Dict[str, Any]:
 def _subnet_view(groupnet: str, name: str, record: Dict[str, Any]) -> Dict[str, Any]:
     fields = record["fields"]
     return dict(fields, id="%s.%s" % (groupnet, name), groupnet=groupnet,
-                base_addr=fields.get("base_addr", ""), firewall_policy="default_subnets_policy",
+                base_addr=_base_addr(record), firewall_policy="default_subnets_policy",
                 pools=list(record["pools"]))
+
+
+def _base_addr(record: Dict[str, Any]) -> str:
+    """The network address of a subnet, from any address we know in it."""
+    fields = record["fields"]
+    candidates = [fields.get("gateway")]
+    candidates += [r.get("low") for r in fields.get("sc_service_addrs") or []]
+    candidates += [r.get("low") for pool in record["pools"].values() for r in pool.get("ranges") or []]
+    default = "::" if fields.get("addr_family") == "ipv6" else "0.0.0.0"
+    for address in candidates:
+        try:
+            network = ipaddress.ip_network("%s/%s" % (address, fields.get("prefixlen", 24)), strict=False)
+        except ValueError:
+            continue
+        return str(network.network_address)
+    return default
 
 
 def _check_name(body: Dict[str, Any], what: str) -> None:
@@ -263,8 +280,6 @@ def delete_groupnet(req, cluster):
 def _check_subnet_body(body: Dict[str, Any]) -> None:
     _check_name(body, "subnet")
     _check_ranges(body, "sc_service_addrs")
-    if "prefixlen" in body and not 1 <= body["prefixlen"] <= 128:
-        raise _shared.bad_request("Field: prefixlen must be between 1 and 128", "prefixlen")
 
 
 @route("GET", "/platform/{v}/network/subnets", min_version=3, privilege=PRIV)

@@ -25,17 +25,17 @@ MAPPINGS = ("map_all", "map_failure", "map_non_root", "map_root")
 EXPORT_SPEC = {
     "all_dirs": "bool", "block_size": "int", "can_set_time": "bool", "case_insensitive": "bool",
     "case_preserving": "bool", "chown_restricted": "bool", "clients": "list[str]",
-    "commit_asynchronous": "bool", "description": "str", "directory_transfer_size": "int",
+    "commit_asynchronous": "bool", "description": "str", "directory_transfer_size": "int 0..131072",
     "encoding": "str", "link_max": "int", "map_all": "obj", "map_failure": "obj", "map_full": "bool",
     "map_lookup_uid": "bool", "map_non_root": "obj", "map_retry": "bool", "map_root": "obj",
     "max_file_size": "int", "name_max_size": "int", "no_truncate": "bool", "paths": "list[str]",
-    "read_only": "bool", "read_only_clients": "list[str]", "read_transfer_max_size": "int",
-    "read_transfer_multiple": "int", "read_transfer_size": "int", "read_write_clients": "list[str]",
+    "read_only": "bool", "read_only_clients": "list[str]", "read_transfer_max_size": "int 0..1048576",
+    "read_transfer_multiple": "int", "read_transfer_size": "int 0..131072", "read_write_clients": "list[str]",
     "readdirplus": "bool", "readdirplus_prefetch": "int", "return_32bit_file_ids": "bool",
     "root_clients": "list[str]", "security_flavors": "list[str]", "setattr_asynchronous": "bool",
-    "snapshot": "str", "symlinks": "bool", "time_delta": "float", "write_datasync_action": "str",
+    "snapshot": "str", "symlinks": "bool", "time_delta": "float 0..4294967295", "write_datasync_action": "str",
     "write_datasync_reply": "str", "write_filesync_action": "str", "write_filesync_reply": "str",
-    "write_transfer_max_size": "int", "write_transfer_multiple": "int", "write_transfer_size": "int",
+    "write_transfer_max_size": "int 0..1048576", "write_transfer_multiple": "int", "write_transfer_size": "int 0..524288",
     "write_unstable_action": "str", "write_unstable_reply": "str",
 }
 CREATE_SPEC = dict(EXPORT_SPEC, zone="str", create_path="bool")

@@ -16,8 +16,9 @@ PRIV = "ISI_PRIV_QUOTA"
 
 TYPES = ("directory", "user", "group", "default-directory", "default-user", "default-group")
 PERSONA_TYPES = ("user", "group")
-THRESHOLD_SPEC = {"hard": "int?", "soft": "int?", "advisory": "int?", "soft_grace": "int?",
-                  "percent_soft": "float?", "percent_advisory": "float?"}
+THRESHOLD_SPEC = {"hard": "int? 1..18446744073709551615", "soft": "int? 1..18446744073709551615",
+                  "advisory": "int? 1..18446744073709551615", "soft_grace": "int? 1..4294967295",
+                  "percent_soft": "float? 0.01..99.99", "percent_advisory": "float? 0.01..99.99"}
 PERSONA_SPEC = {"id": "str", "name": "str", "type": "str"}
 MODIFY_SPEC = {
     "container": "bool", "description": "str", "enforced": "bool", "force": "bool",
