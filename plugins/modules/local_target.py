@@ -17,11 +17,11 @@ description:
   - O(state=writes_enabled) runs C(allow_write) (the failover step) only on records that are C(writes_disabled);
     a record that is already C(writes_enabled) is left alone, and one that is C(enabling_writes) is waited for.
   - O(state=writes_disabled) runs C(allow_write_revert) on C(writes_enabled) records.
-    B(This discards everything written to the target directory since the failover): the directory is reverted
+    B(This discards everything written to the target directory since the failover) - the directory is reverted
     to the last snapshot SyncIQ took. It is only done with O(discard_target_changes=true); without it the module
     fails before any change, naming that option.
   - O(state=absent) deletes the record, which breaks the association between the source policy and this
-    cluster: the target directory becomes writable, and the source policy cannot run again until it is reset
+    cluster; the target directory becomes writable, and the source policy cannot run again until it is reset
     (next run is a full sync). It is only done with O(break_association=true).
   - Every job is waited for until the record reaches the wanted state.
   - Before any change, every listed record is read and checked, so that a refused record (missing option,
