@@ -480,6 +480,7 @@ def delete_target_record(client, record_id, force=False):
 # (the report is written when the job leaves the active list; this absorbs a race).
 MAX_REPORT_MISSES = 5
 
+
 class _Entry:
     """What one policy of a group has gone through during one call."""
 
