@@ -103,6 +103,9 @@ class ClusterHTTPServer(ThreadingHTTPServer):
 
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # Headers and body go out in separate writes: without TCP_NODELAY, Nagle plus
+    # delayed ACK add ~40 ms to every keep-alive answer (45 ms -> 2.4 ms per call).
+    disable_nagle_algorithm = True
     server_version = "onefs-mock"
     sys_version = ""
     timeout = 120   # idle keep-alive connections are closed after this
