@@ -698,9 +698,14 @@ class GroupSync:
             entry.name, entry.job_id, report.get("state"), report_error(report) or "no error message"))
 
 
+def started_since(report, since):
+    """Whether a report's job started at or after ``since`` (OneFS times are whole seconds)."""
+    return (report.get("start_time") or 0) >= int(since)
+
+
 def _synced_since(report, since):
     return bool(report and is_sync_report(report) and report.get("state") in SUCCESS_STATES
-                and (report.get("start_time") or 0) >= since)
+                and started_since(report, since))
 
 
 def _report_of_job(reports, entry):
@@ -786,7 +791,7 @@ class GroupWait:
         progressed = False
         for entry in waiting:
             for report in found.get(entry.name) or []:
-                if (report.get("start_time") or 0) < self.since or not is_sync_report(report):
+                if not started_since(report, self.since) or not is_sync_report(report):
                     continue
                 if report.get("state") in SUCCESS_STATES:
                     entry.status = "done"

@@ -76,7 +76,8 @@ def test_prepare_failover_saves_schedules_then_syncs(onefs):
 
 @pytest.mark.timeout(120)
 def test_since_makes_a_rerun_resume(onefs):
-    since = int(time.time()) - 1
+    time.sleep(1.05 - time.time() % 1)
+    since = int(time.time())
     first = onefs.run("rg_sync", {"policies": ["eng-src", "home"], "since": str(since), "poll_interval": 0.1})
     assert first["changed"] is True
     onefs.clear_log()
@@ -97,7 +98,8 @@ def test_failed_job_fails_the_module_naming_policy_and_error(onefs):
 
 @pytest.mark.timeout(120)
 def test_wait_on_target_starts_nothing_and_returns_the_point_in_time(onefs):
-    since = time.time() - 1
+    time.sleep(1.05 - time.time() % 1)    # the seed's reports (whole seconds) are now older than since
+    since = time.time()
     onefs.run("rg_sync", {"policies": ["fin-ap", "home"], "poll_interval": 0.1})
     onefs.clear_log()
     waited = onefs.run("rg_sync", {"policies": ["fin-ap", "home"], "mode": "wait", "since": str(since),
@@ -105,7 +107,7 @@ def test_wait_on_target_starts_nothing_and_returns_the_point_in_time(onefs):
                        cluster="target")
     assert waited["_rc"] == 0 and waited["changed"] is False
     assert [r["state"] for r in waited["results"]] == ["finished", "finished"]
-    assert all(r["start_time"] >= int(since) for r in waited["results"])
+    assert all(r["start_time"] >= int(since) and r["job_id"] == 2 for r in waited["results"])
     assert onefs.writes() == []
 
 

@@ -228,7 +228,8 @@ def test_group_sync_check_mode_starts_nothing(ctl, clients):
 
 @pytest.mark.timeout(60)
 def test_group_sync_since_skips_policies_already_synced(ctl, clients):
-    before = time.time() - 1
+    time.sleep(1.05 - time.time() % 1)    # report times are whole seconds: the seed's are now older
+    before = time.time()
     policies = [synciq.get_policy(clients["source"], name) for name in ("fin-ap", "home")]
     synciq.GroupSync(clients["source"], policies[:1], poll_interval=0.05, timeout=30).run()
     ctl.clear_requests()
@@ -253,11 +254,13 @@ def test_set_group_manual_saves_schedules(ctl, clients):
 # --------------------------------------------------------------------------- target side
 @pytest.mark.timeout(60)
 def test_group_wait_returns_the_point_in_time_of_a_sync_started_on_the_source(ctl, clients):
-    since = time.time() - 1
+    time.sleep(1.05 - time.time() % 1)    # the seed's reports (whole seconds) are now older than since
+    since = time.time()
     records = [synciq.get_target_record(clients["target"], "fin-ap")]
     synciq.start_job(clients["source"], "fin-ap")
     results = synciq.GroupWait(clients["target"], records, since, "dr-test", timeout=30, poll_interval=0.05).run()
     assert results[0]["state"] == "finished" and results[0]["start_time"] >= int(since)
+    assert results[0]["job_id"] == 2          # the job started above, not the seed's initial sync
     assert results[0]["point_in_time_name"] == "dr-test"
     assert api(ctl, "target", WRITES) == []
 
