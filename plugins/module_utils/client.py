@@ -447,6 +447,8 @@ class PapiClient:
         if not is_retryable(status, error.code, retry_conflict):
             raise error
         state.last = error
+        if status >= 500:
+            state.lost_once = True   # a 5xx after sending may still have been applied
         if not idempotent and status >= 500:
             outcome = self._after_lost(idempotent, verify, state, where, backoff)
             if outcome is not _RESEND:

@@ -1,0 +1,49 @@
+"""One client shared by many threads: one login, one re-login after expiry, no lost results."""
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from test_client_helpers import logins
+
+pytestmark = pytest.mark.timeout(120)
+
+CONFIG = "/platform/3/cluster/config"
+
+
+def hammer(client, threads=20, calls=5):
+    start = threading.Barrier(threads, timeout=30)
+
+    def work(_):
+        start.wait()
+        return [client.get(CONFIG) for _ in range(calls)]
+
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        return list(pool.map(work, range(threads)))
+
+
+def test_twenty_threads_one_login(make_client, ctl):
+    client = make_client(max_connections=20)
+    results = hammer(client)
+    assert len(results) == 20 and all(len(r) == 5 and all(r) for r in results)
+    assert client.logins == 1
+    assert len(logins(ctl.api_log())) == 1
+    assert all(e["status"] == 200 for e in ctl.api_log() if e["path"] == CONFIG)
+
+
+def test_twenty_threads_hitting_an_expired_session_cause_one_relogin(make_client, ctl):
+    client = make_client(max_connections=20)
+    client.get(CONFIG)
+    ctl.expire_sessions()
+    results = hammer(client, calls=3)
+    assert all(len(r) == 3 for r in results)
+    assert client.logins == 2
+    assert len(logins(ctl.api_log())) == 2
+
+
+def test_small_pool_blocks_instead_of_failing(make_client, ctl):
+    client = make_client(max_connections=2)
+    results = hammer(client, threads=10, calls=3)
+    assert sum(len(r) for r in results) == 30
+    assert client.logins == 1
