@@ -10,6 +10,7 @@ on the wall clock.
 import base64
 import binascii
 import hmac
+import math
 import time
 import uuid
 from typing import Any, Dict, Optional
@@ -139,7 +140,7 @@ def _session_body(session: Dict[str, Any]) -> Dict[str, Any]:
     elapsed = time.monotonic() - session["created"]
     return {
         "services": session["services"],
-        "timeout_absolute": max(0, int(session["timeout_absolute"] - elapsed)),
+        "timeout_absolute": max(0, int(math.ceil(session["timeout_absolute"] - elapsed))),
         "timeout_inactive": session["timeout_inactive"],
         "username": session["user"]["name"],
     }
