@@ -150,9 +150,9 @@ changed:
   type: bool
 '''
 
-from ..module_utils.module import OnefsModule
-from ..module_utils.parallel import run_each
-from ..module_utils import synciq
+from ansible_collections.onefs.dr.plugins.module_utils.module import OnefsModule
+from ansible_collections.onefs.dr.plugins.module_utils.parallel import run_each
+from ansible_collections.onefs.dr.plugins.module_utils import synciq
 
 ARGUMENT_SPEC = dict(
     policies=dict(type="list", elements="str", required=True),

@@ -209,8 +209,8 @@ import re
 import time
 from datetime import datetime, timedelta
 
-from ..module_utils.module import OnefsModule
-from ..module_utils import synciq
+from ansible_collections.onefs.dr.plugins.module_utils.module import OnefsModule
+from ansible_collections.onefs.dr.plugins.module_utils import synciq
 
 ARGUMENT_SPEC = dict(
     policies=dict(type="list", elements="str"),
