@@ -241,13 +241,39 @@ def list_pools(client, groupnet=None, subnet=None, access_zone=None):
     return client.list("/platform/%d/network/pools" % POOLS_VERSION, "pools", query=query or None)
 
 
-def ensure_pool(client, desired, check_mode=False):
+class NameCollision(ValueError):
+    """A name this cluster would start answering for is still a SmartConnect name of the peer."""
+
+    def __init__(self, message, collisions):
+        super(NameCollision, self).__init__(message)
+        self.collisions = collisions
+
+
+def names_by_pool(pools):
+    """``{normalized DNS name: pool id}`` over a cluster's pools (zone names and aliases)."""
+    found = {}
+    for pool in pools or []:
+        for name in pool_names(pool.get("sc_dns_zone"), pool.get("sc_dns_zone_aliases")):
+            found.setdefault(normalize_name(name), pool.get("id"))
+    return found
+
+
+def name_collisions(claimed, peer_names):
+    """Names of ``claimed`` that the peer answers for: ``[{name, peer_pool}]``."""
+    return [{"name": name, "peer_pool": peer_names[normalize_name(name)]}
+            for name in claimed if normalize_name(name) in peer_names]
+
+
+def ensure_pool(client, desired, check_mode=False, peer_names=None, allow_collision=False):
     """Read, plan and (unless ``check_mode``) apply the SmartConnect names of one pool.
 
-    Returns ``{name, changed, actions, before, after, released, claimed}``;
-    ``before``/``after`` are ``{sc_dns_zone, aliases}``.  Raises
-    ``NotFoundError``-like errors from the client; a missing pool raises
-    :class:`PoolIdError` with a clear message.
+    Returns ``{name, changed, actions, before, after, released, claimed,
+    collisions}``; ``before``/``after`` are ``{sc_dns_zone, aliases}``.  A
+    missing pool raises ``LookupError``.  ``peer_names`` (from
+    :func:`names_by_pool` of the other cluster's pools) makes the pool refuse,
+    before any write, to claim a name the peer still answers for
+    (:class:`NameCollision`) unless ``allow_collision``: both clusters
+    answering for one name sends clients to both sides (split brain).
     """
     pool_id = desired["pool"]
     current = get_pool(client, pool_id)
@@ -256,12 +282,19 @@ def ensure_pool(client, desired, check_mode=False):
     before = {"sc_dns_zone": current.get("sc_dns_zone") or "",
               "aliases": list(current.get("sc_dns_zone_aliases") or [])}
     after, body, actions = plan_pool(current, desired)
-    result = {"name": pool_id, "changed": bool(body), "actions": actions, "before": before,
-              "after": after, "access_zone": current.get("access_zone")}
+    released, claimed = claims(before, after)
+    found = name_collisions(claimed, peer_names or {})
+    if found and not allow_collision:
+        raise NameCollision("pool %s: refusing to claim names the peer cluster still answers for: %s; park them "
+                            "on the peer first, or set allow_collision=true" % (pool_id, ", ".join(
+                                "%s (peer pool %s)" % (c["name"], c["peer_pool"]) for c in found)), found)
+    result = {"name": pool_id, "changed": bool(body), "actions": actions, "before": before, "after": after,
+              "access_zone": current.get("access_zone"), "released": released, "claimed": claimed,
+              "collisions": found}
     if body and not check_mode:
         client.put(pool_path(client, pool_id), body)
         fresh = get_pool(client, pool_id) or {}
         result["after"] = {"sc_dns_zone": fresh.get("sc_dns_zone") or "",
                            "aliases": list(fresh.get("sc_dns_zone_aliases") or [])}
-    result["released"], result["claimed"] = claims(before, result["after"])
+        result["released"], result["claimed"] = claims(before, result["after"])
     return result

@@ -19,11 +19,16 @@ description:
   - O(state=parked) renames the zone and every alias with O(park_prefix) so that this cluster stops answering
     DNS for those names (the source side of a failover). O(state=unparked) strips the prefix again.
     Both are idempotent; a name is never prefixed twice.
+  - Collision guard - given the O(peer) cluster, a pool refuses to start answering for a name that one of the
+    peer's pools still answers for (zone name or alias), naming the name and the peer pool, unless
+    O(allow_collision=true). With DNS delegated to both clusters, a name claimed by both sends clients to both
+    sides of the replication. In a failover park the names on the source first, then claim them on the target.
   - Pools are handled in parallel (at most O(max_workers) at once); one result per pool is returned, and a
     failing pool does not hide the results of the others.
 author: onefs.dr developers (@onefs-dr)
 extends_documentation_fragment:
   - onefs.dr.connection
+  - onefs.dr.connection.PEER
   - onefs.dr.connection.ATTRIBUTES
 options:
   pool:
@@ -96,6 +101,12 @@ options:
         so it may contain letters, digits, C(-) and C(_) only.
     type: str
     default: parked-
+  allow_collision:
+    description:
+      - Claim names even when the O(peer) cluster still answers for them (repairs only).
+      - Without O(peer) the guard cannot see the other cluster and names are claimed without that check.
+    type: bool
+    default: false
   max_workers:
     description: Number of pools handled at the same time.
     type: int
@@ -192,6 +203,11 @@ results:
     access_zone:
       description: Access zone the pool maps clients to.
       type: str
+    collisions:
+      description: Claimed names the O(peer) still answers for (only with O(allow_collision=true); otherwise the pool fails).
+      type: list
+      elements: dict
+      sample: [{"name": "files.example.com", "peer_pool": "groupnet0.subnet0.pool0"}]
     failed:
       description: Present and true when this pool failed; C(msg) says why.
       type: bool
@@ -211,7 +227,8 @@ claimed:
 
 from ansible_collections.onefs.dr.plugins.module_utils.module import OnefsModule
 from ansible_collections.onefs.dr.plugins.module_utils.network import (
-    ALIASES_STATES, ZONE_STATES, PoolIdError, ensure_pool, split_pool_id, valid_dns_name)
+    ALIASES_STATES, ZONE_STATES, PoolIdError, ensure_pool, list_pools, names_by_pool, split_pool_id,
+    valid_dns_name)
 from ansible_collections.onefs.dr.plugins.module_utils.parallel import run_each
 
 POOL_OPTIONS = dict(
@@ -231,6 +248,7 @@ ARGUMENT_SPEC = dict(
     aliases_state=dict(type="str", choices=list(ALIASES_STATES), default="present"),
     state=dict(type="str", choices=list(ZONE_STATES), default="present"),
     park_prefix=dict(type="str", default="parked-"),
+    allow_collision=dict(type="bool", default=False),
     max_workers=dict(type="int", default=10),
 )
 
@@ -301,6 +319,7 @@ def _diff(result):
 def main():
     onefs = OnefsModule(
         argument_spec=ARGUMENT_SPEC,
+        peer=True,
         mutually_exclusive=[("pool", "pools")],
         required_one_of=[("pool", "pools")],
     )
@@ -312,9 +331,14 @@ def main():
 
     def run(_onefs):
         client = onefs.client          # one login, shared by the worker threads
+        peer_names = None
+        if (params.get("peer") or {}).get("onefs_host"):
+            # read once: every name the other cluster answers for
+            peer_names = names_by_pool(list_pools(onefs.peer_client))
 
         def one_pool(item):
-            result = ensure_pool(client, item, check_mode=onefs.check_mode)
+            result = ensure_pool(client, item, check_mode=onefs.check_mode, peer_names=peer_names,
+                                 allow_collision=params["allow_collision"])
             if result["changed"]:
                 result["diff"] = _diff(result)
             return result

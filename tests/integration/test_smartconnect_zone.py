@@ -120,3 +120,25 @@ def test_one_missing_pool_does_not_hide_the_others(onefs):
     assert missing["failed"] is True
     assert finance["changed"] is True
     assert pool_of(onefs, FINANCE)["sc_dns_zone"] == "parked-finance.prod.example.com"
+
+
+def test_collision_guard_with_peer(onefs):
+    claim = {"pool": FINANCE, "sc_dns_zone": "finance.prod.example.com", "aliases": ["fin.prod.example.com"],
+             "peer": onefs.conn("source")}
+    refused = onefs.run("smartconnect_zone", claim, cluster="target")
+    assert refused["failed"] is True
+    assert "finance.prod.example.com (peer pool groupnet0.subnet0.finance)" in refused["msg"]
+    assert onefs.writes() == []
+
+    onefs.run("smartconnect_zone", {"pool": FINANCE, "state": "parked"})
+    claimed = onefs.run("smartconnect_zone", claim, cluster="target")
+    assert claimed["changed"] is True and claimed["claimed"] == ["finance.prod.example.com", "fin.prod.example.com"]
+    assert dns(onefs, "finance.prod.example.com")["split_brain"] is False
+
+
+def test_allow_collision_claims_anyway_and_reports_it(onefs):
+    claim = {"pool": ENG, "aliases": ["eng.prod.example.com"], "peer": onefs.conn("source"), "allow_collision": True}
+    result = onefs.run("smartconnect_zone", claim, cluster="target")
+    assert result["changed"] is True
+    assert result["results"][0]["collisions"] == [{"name": "eng.prod.example.com", "peer_pool": ENG}]
+    assert dns(onefs, "eng.prod.example.com")["split_brain"] is True

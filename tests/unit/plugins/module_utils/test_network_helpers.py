@@ -94,3 +94,11 @@ def test_claims_lists_released_and_claimed_names():
     before = {"sc_dns_zone": "cifs.x.com", "aliases": ["nfs.x.com"]}
     after = {"sc_dns_zone": "parked-cifs.x.com", "aliases": ["nfs.x.com"]}
     assert net.claims(before, after) == (["cifs.x.com"], ["parked-cifs.x.com"])
+
+
+def test_names_by_pool_and_name_collisions():
+    pools = [{"id": "g.s.a", "sc_dns_zone": "Files.X.com.", "sc_dns_zone_aliases": ["f.x.com"]},
+             {"id": "g.s.b", "sc_dns_zone": "", "sc_dns_zone_aliases": []}]
+    peer = net.names_by_pool(pools)
+    assert peer == {"files.x.com": "g.s.a", "f.x.com": "g.s.a"}
+    assert net.name_collisions(["files.x.com", "other.x.com"], peer) == [{"name": "files.x.com", "peer_pool": "g.s.a"}]

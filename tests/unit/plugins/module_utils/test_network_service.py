@@ -127,3 +127,19 @@ def test_list_pools_and_summary(source):
     summary = net.pool_summary(next(p for p in pools if p["id"] == FINANCE))
     assert summary["names"] == ["finance.prod.example.com", "fin.prod.example.com"]
     assert [p["id"] for p in net.list_pools(source, access_zone="eng")] == ["groupnet0.subnet0.eng"]
+
+
+def test_claiming_a_name_the_peer_answers_for_is_refused_before_any_write(demo, ctl, source):
+    target = PapiClient(hosts=[demo.url("target")], username="admin", password="admin", name="target")
+    wanted = {"pool": FINANCE, "sc_dns_zone": "finance.prod.example.com", "aliases": ["fin.prod.example.com"]}
+    try:
+        with pytest.raises(net.NameCollision, match="finance.prod.example.com \\(peer pool groupnet0.subnet0.finance\\)"):
+            net.ensure_pool(target, wanted, peer_names=net.names_by_pool(net.list_pools(source)))
+        assert writes(ctl, "target") == []
+        # park on the source first: then the target may claim the names
+        net.ensure_pool(source, {"pool": FINANCE, "state": "parked"})
+        result = net.ensure_pool(target, wanted, peer_names=net.names_by_pool(net.list_pools(source)))
+    finally:
+        target.close()
+    assert result["collisions"] == [] and result["claimed"] == ["finance.prod.example.com", "fin.prod.example.com"]
+    assert ctl.dns("finance.prod.example.com")["claims"] == ["target"]
