@@ -145,3 +145,14 @@ def test_duplicate_entries_and_bad_purge_path_fail_before_any_request(onefs):
     none = onefs.run("quota", {})
     assert none["failed"] is True and "purge_under" in none["msg"]
     assert api_requests(onefs) == []
+
+
+def test_read_only_user_can_plan_but_not_write(onefs):
+    args = {"username": "auditor", "password": "auditor",
+            "quotas": [{"path": "/ifs/data/finance/ap", "hard": "20GiB"}, {"path": "/ifs/data/ro", "hard": "1GiB"}]}
+    planned = onefs.run("quota", args, check=True)
+    assert planned["changed"] is True and not planned.get("failed")
+    refused = onefs.run("quota", args)
+    assert refused["failed"] is True and "2 of 2" in refused["msg"]
+    assert all("ISI_PRIV_QUOTA" in r["msg"] for r in refused["results"])
+    assert at(onefs, "/ifs/data/ro") == []

@@ -142,3 +142,12 @@ def test_allow_collision_claims_anyway_and_reports_it(onefs):
     assert result["changed"] is True
     assert result["results"][0]["collisions"] == [{"name": "eng.prod.example.com", "peer_pool": ENG}]
     assert dns(onefs, "eng.prod.example.com")["split_brain"] is True
+
+
+def test_read_only_user_can_plan_but_not_write(onefs):
+    args = {"username": "auditor", "password": "auditor", "pool": FINANCE, "state": "parked"}
+    planned = onefs.run("smartconnect_zone", args, check=True)
+    assert planned["changed"] is True and not planned.get("failed")
+    refused = onefs.run("smartconnect_zone", args)
+    assert refused["failed"] is True and "ISI_PRIV_NETWORK" in refused["msg"]
+    assert pool_of(onefs, FINANCE)["sc_dns_zone"] == "finance.prod.example.com"

@@ -146,3 +146,12 @@ def test_unknown_provider_is_named(onefs):
     result = onefs.run("spn", dict(creds(), provider="NOPE.EXAMPLE.COM", spns=["HOST/a"]))
     assert result["failed"] is True and "NOPE.EXAMPLE.COM" in result["msg"]
     assert onefs.writes() == []
+
+
+def test_read_only_user_can_check_but_not_write(onefs):
+    login = {"username": "auditor", "password": "auditor"}
+    report = onefs.run("spn", dict(login, provider=DOMAIN, check=True))
+    assert report["changed"] is False and report["missing"] == []
+    refused = onefs.run("spn", dict(login, **dict(creds(), provider=DOMAIN, spns=["HOST/fin"], state="absent")))
+    assert refused["failed"] is True and "ISI_PRIV_AUTH" in refused["msg"]
+    assert "HOST/fin" in provider(onefs, "source")["spns"]
