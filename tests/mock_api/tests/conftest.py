@@ -59,7 +59,8 @@ class Api:
     def create_policy(self, cluster: str, name: str, source_root: str, target_path: str, target_host: str = "target",
                       **fields) -> str:
         body = dict(name=name, action="sync", source_root_path=source_root, target_host=target_host,
-                    target_path=target_path, **fields)
+                    target_path=target_path)
+        body.update(fields)
         response = self.post(cluster, "/platform/14/sync/policies", json=body)
         assert response.status_code == 201, response.text
         return response.json()["id"]
