@@ -49,8 +49,8 @@ def test_park_check_mode_then_real_then_idempotent(onefs):
     planned = onefs.run("smartconnect_zone", args, check=True, diff=True)
     assert planned["changed"] is True and planned["_rc"] == 0
     assert onefs.writes() == []
-    assert [d["after"]["sc_dns_zone"] for d in planned["diff"]] == ["parked-finance.prod.example.com",
-                                                                   "igls-eng.prod.example.com"]
+    planned_zones = [d["after"]["sc_dns_zone"] for d in planned["diff"]]
+    assert planned_zones == ["parked-finance.prod.example.com", "igls-eng.prod.example.com"]
 
     done = onefs.run("smartconnect_zone", args)
     assert done["changed"] is True
