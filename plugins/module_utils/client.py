@@ -94,10 +94,10 @@ def parse_node(text, port=DEFAULT_PORT, scheme="https"):
             raise ValueError("unsupported host URL %r" % text)
         return Node(parts.scheme, parts.hostname, parts.port or port)
     if text.startswith("["):
-        host, _, rest = text[1:].partition("]")
+        host, dummy, rest = text[1:].partition("]")
         return Node(scheme, host, rest.lstrip(":") or port)
     if text.count(":") == 1:
-        host, _, given = text.partition(":")
+        host, dummy, given = text.partition(":")
         return Node(scheme, host, given or port)
     return Node(scheme, text, port)
 
@@ -279,7 +279,7 @@ class PapiClient:
         """
         items = []
         page_query = dict(query or {})
-        for _ in range(max_pages):
+        for dummy in range(max_pages):
             data = self.get(path, query=page_query, obj=obj)
             items.extend(data.get(key) or [])
             token = data.get("resume")
@@ -318,7 +318,7 @@ class PapiClient:
         """The cluster's highest PAPI version, as an int (cached)."""
         if self._latest is None:
             data = self.get("/platform/latest")
-            self._latest = int(str(data.get("latest", "1")).split(".")[0])
+            self._latest = int(str(data.get("latest", "1")).split(".", 1)[0])
         return self._latest
 
     # ---- namespace (/namespace/ifs/...) ----------------------------------------------
@@ -403,7 +403,7 @@ class PapiClient:
     def _loop(self, method, path, query, body, data, headers, verify, retry_conflict, idempotent, obj, backoff):
         where = dict(cluster=self.name, method=method, path=path, obj=obj)
         state = _CallState()
-        for _ in range(MAX_ATTEMPTS):
+        for dummy in range(MAX_ATTEMPTS):
             node = self.node
             state.saw_node(node)
             state.attempts += 1

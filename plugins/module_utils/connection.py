@@ -58,7 +58,7 @@ class ConfigError(OnefsError):
 
 def env_name(option, env_prefix=ENV_PREFIX):
     """The environment variable of an option: ``onefs_host`` -> ``ONEFS_HOST``."""
-    for name, suffix, _spec in _OPTIONS:
+    for name, suffix, dummy in _OPTIONS:
         if name == option:
             return env_prefix + suffix
     raise KeyError(option)

@@ -84,7 +84,7 @@ class Backoff:
 
     def __iter__(self):
         """Delays until the budget is spent (the caller sleeps)."""
-        for _ in range(100000):   # bound: the budget ends it long before
+        for dummy in range(100000):   # bound: the budget ends it long before
             delay = self.next_delay()
             if delay is None:
                 return

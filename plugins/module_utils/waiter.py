@@ -41,7 +41,7 @@ def wait_for(fetch, done, timeout, poll_interval, max_interval=None, describe="t
     previous = _UNSEEN
     # Bound on polls: the clock ends the loop first unless the interval is 0.
     limit = int(timeout / poll_interval) + 2 if poll_interval > 0 else 100000
-    for _ in range(max(limit, 2)):
+    for dummy in range(max(limit, 2)):
         value = fetch()
         verdict = failed(value) if failed else None
         if verdict:

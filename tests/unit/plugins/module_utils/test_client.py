@@ -29,7 +29,7 @@ def make_share(client, name, path="/ifs/data/zone1"):
 
 
 def test_one_login_for_many_calls(client, ctl):
-    for _ in range(5):
+    for dummy in range(5):
         assert client.get("/platform/latest")["latest"]
     client.get("/platform/3/cluster/config")
     entries = ctl.api_log()

@@ -15,9 +15,9 @@ CONFIG = "/platform/3/cluster/config"
 def hammer(client, threads=20, calls=5):
     start = threading.Barrier(threads, timeout=30)
 
-    def work(_):
+    def work(dummy):
         start.wait()
-        return [client.get(CONFIG) for _ in range(calls)]
+        return [client.get(CONFIG) for dummy in range(calls)]
 
     with ThreadPoolExecutor(max_workers=threads) as pool:
         return list(pool.map(work, range(threads)))

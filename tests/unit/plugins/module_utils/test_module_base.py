@@ -85,7 +85,7 @@ def test_comma_separated_hosts_from_env_fail_over(monkeypatch, capsys, mock, ctl
         module.exit_json(changed=False, hosts=module.params["onefs_host"], node=module.client.get(
             "/platform/latest") and module.client.node.origin)
 
-    result, _ = run_module(capsys, {"retry_budget": 5}, main)
+    result, dummy = run_module(capsys, {"retry_budget": 5}, main)
     assert result["hosts"] == [closed, mock.url("source")]
     assert result["node"] == mock.url("source")
 
@@ -94,7 +94,7 @@ def test_missing_connection_options_fail_before_any_request(capsys, mock, ctl):
     def main(module):
         module.client.get("/platform/latest")
 
-    result, _ = run_module(capsys, {"username": "admin"}, main)
+    result, dummy = run_module(capsys, {"username": "admin"}, main)
     assert result["failed"] is True
     assert "onefs_host (or environment variable ONEFS_HOST)" in result["msg"]
     assert "password (or environment variable ONEFS_PASSWORD)" in result["msg"]
@@ -125,7 +125,7 @@ def test_successful_run_logs_out_once(capsys, mock, ctl):
         module.client.get("/platform/3/cluster/config")
         module.exit_json(changed=False)
 
-    result, _ = run_module(capsys, conn(mock), main)
+    result, dummy = run_module(capsys, conn(mock), main)
     assert result["changed"] is False
     entries = ctl.api_log()
     assert len(logins(entries)) == 1
@@ -169,7 +169,7 @@ def test_peer_from_env(monkeypatch, capsys, mock):
         module.peer_client.get("/platform/3/cluster/config")
         module.exit_json(changed=False, peer_port=module.params["peer"]["onefs_port"])
 
-    result, _ = run_module(capsys, conn(mock), main, peer=True)
+    result, dummy = run_module(capsys, conn(mock), main, peer=True)
     assert result["peer_port"] == 8080
     assert [e["method"] for e in target.api_log()] == ["POST", "GET", "DELETE"]
 
@@ -178,7 +178,7 @@ def test_missing_peer_names_peer_options(capsys, mock):
     def main(module):
         module.peer_client.get("/platform/latest")
 
-    result, _ = run_module(capsys, conn(mock), main, peer=True)
+    result, dummy = run_module(capsys, conn(mock), main, peer=True)
     assert "peer.onefs_host (or environment variable ONEFS_PEER_HOST)" in result["msg"]
 
 
@@ -198,7 +198,7 @@ def test_exit_results_keeps_every_object_and_names_failures(capsys, mock):
 
     args = conn(mock)
     args["_ansible_diff"] = True
-    result, _ = run_module(capsys, args, main)
+    result, dummy = run_module(capsys, args, main)
     assert result["failed"] is True
     assert result["changed"] is True
     assert result["msg"].startswith("1 of 3 object(s) failed: ghost: ")
@@ -214,7 +214,7 @@ def test_exit_results_all_ok_without_diff(capsys, mock):
     def main(module):
         module.exit_results([{"name": "a", "changed": False, "diff": {"before": {}, "after": {}}}])
 
-    result, _ = run_module(capsys, conn(mock), main)
+    result, dummy = run_module(capsys, conn(mock), main)
     assert result["changed"] is False
     assert "failed" not in result or result["failed"] is False
     assert "diff" not in result

@@ -36,7 +36,7 @@ def test_concurrency_is_bounded_by_max_workers():
     running = [0]
     peak = [0]
 
-    def work(_):
+    def work(dummy):
         with lock:
             running[0] += 1
             peak[0] = max(peak[0], running[0])
@@ -50,7 +50,7 @@ def test_concurrency_is_bounded_by_max_workers():
 
 def test_single_item_runs_in_the_calling_thread():
     caller = threading.current_thread()
-    results = run_each(["only"], lambda _: threading.current_thread() is caller, max_workers=10)
+    results = run_each(["only"], lambda item: threading.current_thread() is caller, max_workers=10)
     assert results[0].value is True
 
 

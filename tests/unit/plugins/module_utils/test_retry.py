@@ -31,7 +31,7 @@ def test_default_budget_rides_out_a_management_outage_of_several_minutes():
 def test_without_jitter_delays_grow_exponentially_up_to_the_cap():
     clock = FakeClock()
     backoff = Backoff(1000, base=0.5, factor=2.0, cap=4.0, jitter=False, sleep=clock.sleep, clock=clock)
-    delays = [backoff.next_delay() for _ in range(6)]
+    delays = [backoff.next_delay() for dummy in range(6)]
     assert delays == [0.5, 1.0, 2.0, 4.0, 4.0, 4.0]
 
 
@@ -47,7 +47,7 @@ def test_full_jitter_stays_between_floor_and_ceiling():
 def test_jitter_spreads_delays():
     clock = FakeClock()
     seen = set()
-    for _ in range(20):
+    for dummy in range(20):
         backoff = Backoff(100, base=10.0, cap=10.0, sleep=clock.sleep, clock=clock)
         seen.add(round(backoff.next_delay(), 3))
     assert len(seen) > 5
