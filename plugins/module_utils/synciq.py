@@ -955,6 +955,7 @@ def apply_target(client, plan, state, workers_per_node=None, timeout=600, poll_i
               "state": plan["before_state"], "job_id": None, "waited_s": 0.0,
               "record_id": record.get("id") if record else None,
               "source_cluster_guid": record.get("source_cluster_guid") if record else None}
+    result["diff"] = _target_diff(plan["name"], plan["before_state"], None if state == "absent" else state)
     if check_mode or not plan["actions"]:
         if check_mode and plan["actions"]:
             result["state"] = None if state == "absent" else state
@@ -976,6 +977,13 @@ def apply_target(client, plan, state, workers_per_node=None, timeout=600, poll_i
     result["state"] = current
     result["waited_s"] = round(clock() - started, 3)
     return result
+
+
+def _target_diff(name, before, after):
+    header = "target record %s" % name
+    return {"before": {"name": name, "failover_failback_state": before} if before else {},
+            "after": {"name": name, "failover_failback_state": after} if after else {},
+            "before_header": header, "after_header": header}
 
 
 def _start_fofb_job(client, record, action, workers_per_node):

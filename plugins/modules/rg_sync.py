@@ -85,7 +85,7 @@ notes:
   - Needs the OneFS RBAC privilege C(ISI_PRIV_SYNCIQ) (read for O(mode=wait) and check mode; write to start jobs and
     change schedules). O(zone) needs read access to access zones (C(ISI_PRIV_AUTH_ZONES) on recent releases).
   - Check mode reads only; the results say which jobs would be joined or started and which schedules would change.
-  - O(mode=wait) compares report times of the target cluster with O(since) taken from the controller's clock;
+  - O(mode=wait) compares report times of the target cluster (whole seconds) with O(since) taken from the controller's clock;
     keep the clocks in sync (NTP) or pass O(since) explicitly.
 seealso:
   - module: onefs.dr.synciq_policy
@@ -333,7 +333,7 @@ def main():
             results = waiter.run()
             extra.update(since=wait_since, waited_s=waiter.waited_s)
         else:
-            schedule_results = {}
+            schedule_results, saved = {}, {}
             if mode == "prepare_failover":
                 saved, outcomes = synciq.set_group_manual(client, selected, check_mode=mod.check_mode,
                                                           max_workers=params["max_workers"])
@@ -355,6 +355,10 @@ def main():
                 if before and before["changed"]:
                     result["actions"] = before["actions"] + result["actions"]
                     result["changed"] = True
+                    header = "policy %s" % result["name"]
+                    result["diff"] = {"before": {"schedule": saved[result["name"]]["schedule"]},
+                                      "after": {"schedule": synciq.MANUAL},
+                                      "before_header": header, "after_header": header}
             extra.update(since=since, waited_s=group.waited_s)
         extra["api_requests"] = client.requests_made
         mod.exit_results(results, **extra)

@@ -40,8 +40,10 @@ def test_examples_run_against_the_mock(onefs):
 @pytest.mark.timeout(120)
 def test_allow_write_check_mode_then_real_then_unchanged(onefs):
     args = {"policies": ["eng-src", "eng-docs"], "poll_interval": 0.1}
-    planned = onefs.run("local_target", args, cluster="target", check=True)
+    planned = onefs.run("local_target", args, cluster="target", check=True, diff=True)
     assert planned["_rc"] == 0 and planned["changed"] is True
+    assert [(d["before"]["failover_failback_state"], d["after"]["failover_failback_state"])
+            for d in planned["diff"]] == [("writes_disabled", "writes_enabled")] * 2
     assert [r["actions"] for r in planned["results"]] == [["allow_write"], ["allow_write"]]
     assert onefs.writes() == []
 

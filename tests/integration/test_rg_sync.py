@@ -52,8 +52,12 @@ def test_zone_sync_returns_points_in_time_and_polls_once_per_cycle(onefs):
 
 
 def test_check_mode_reports_the_jobs_it_would_start(onefs):
-    result = onefs.run("rg_sync", {"name_pattern": "fin-*", "mode": "prepare_failover"}, check=True)
+    result = onefs.run("rg_sync", {"name_pattern": "fin-*", "mode": "prepare_failover"}, check=True, diff=True)
     assert result["_rc"] == 0 and result["changed"] is True
+    assert {d["before_header"]: (d["before"]["schedule"], d["after"]["schedule"]) for d in result["diff"]} == {
+        "policy fin-ap": ("when-source-modified", "manual"), "policy fin-ar": ("every 1 days at 12:00 AM", "manual"),
+        "policy fin-archive": ("every 1 weeks on sunday at 11:00 PM", "manual"),
+        "policy fin-reports": ("every 1 hours", "manual")}
     by_name = {r["name"]: r for r in result["results"]}
     assert by_name["fin-ap"]["actions"] == ["set schedule manual (was when-source-modified)", "start job"]
     assert result["saved_schedules"]["fin-ar"]["schedule"] == "every 1 days at 12:00 AM"
@@ -112,6 +116,7 @@ def test_wait_on_target_starts_nothing_and_returns_the_point_in_time(onefs):
 
 
 def test_wait_times_out_naming_the_policies(onefs):
+    time.sleep(1.05 - time.time() % 1)    # since = module start, a second after the seed's reports
     waited = onefs.run("rg_sync", {"zone": "finance", "mode": "wait", "timeout": 1, "poll_interval": 0.2},
                        cluster="target")
     assert waited["failed"] is True and "fin-ap" in waited["msg"]
@@ -142,3 +147,4 @@ def test_unknown_policy_names_fail_before_any_write(onefs):
     result = onefs.run("rg_sync", {"policies": ["fin-ap", "nope"]})
     assert result["failed"] is True and "nope" in result["msg"]
     assert onefs.writes() == []
+
