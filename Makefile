@@ -144,14 +144,21 @@ else
 	$(BIN)/molecule test --all
 endif
 
-# Fast failures first; the slow, cold-cache steps last.
+# Fast failures first; the slow, cold-cache steps last. Stops at the first failing step;
+# `make test KEEP_GOING=1` runs every step and lists the failed ones at the end.
+TEST_STEPS := changelog-lint unit mocktest build lint sanity importer integration molecule
+KEEP_GOING ?=
 test: venv tree
-	@start=$$(date +%s); \
-	for t in changelog-lint unit mocktest build lint sanity importer integration molecule; do \
+	@start=$$(date +%s); failed=""; \
+	for t in $(TEST_STEPS); do \
 	  t0=$$(date +%s); \
-	  $(MAKE) $$t || { echo "== make test: '$$t' FAILED"; exit 1; }; \
-	  echo "== $$t ok ($$(( $$(date +%s) - t0 )) s)"; \
+	  if $(MAKE) $$t; then echo "== $$t ok ($$(( $$(date +%s) - t0 )) s)"; \
+	  else \
+	    echo "== $$t FAILED ($$(( $$(date +%s) - t0 )) s)"; failed="$$failed $$t"; \
+	    [ -n "$(KEEP_GOING)" ] || break; \
+	  fi; \
 	done; \
+	if [ -n "$$failed" ]; then echo "== make test: FAILED:$$failed ($$(( $$(date +%s) - start )) s)"; exit 1; fi; \
 	echo "== make test: all passed in $$(( $$(date +%s) - start )) s"
 
 # ---------------------------------------------------------------- demo, docs, bench
