@@ -57,7 +57,7 @@ trap 'exit 130' INT TERM
 
 echo "demo: starting the OneFS simulator (source=127.0.0.1:$SRC_PORT, target=127.0.0.1:$TGT_PORT, seed $SEED)"
 onefs-mock --cluster "source=127.0.0.1:$SRC_PORT" --cluster "target=127.0.0.1:$TGT_PORT" \
-  --seed "$SEED" --cert-dir "$CERT_DIR" >"$DEMO_DIR/mock.out" 2>"$DEMO_DIR/mock.err" &
+  --seed "$SEED" --cert-dir "$CERT_DIR" --time-scale "${DEMO_TIME_SCALE:-10}" >"$DEMO_DIR/mock.out" 2>"$DEMO_DIR/mock.err" &
 MOCK_PID=$!
 
 # Wait for one "ready NAME URL" line per cluster.
