@@ -147,4 +147,3 @@ def test_unknown_policy_names_fail_before_any_write(onefs):
     result = onefs.run("rg_sync", {"policies": ["fin-ap", "nope"]})
     assert result["failed"] is True and "nope" in result["msg"]
     assert onefs.writes() == []
-

@@ -168,7 +168,7 @@ def test_group_sync_never_runs_more_than_max_running_jobs(ctl, clients):
                                timeout=40).run()
     assert all(r["state"] == "finished" for r in results)
     spans = sorted((r["start_time"], r["end_time"]) for r in results)
-    for start, _ in spans:
+    for start, _end in spans:
         overlapping = [1 for s, e in spans if s <= start < e]
         assert len(overlapping) <= 2
 

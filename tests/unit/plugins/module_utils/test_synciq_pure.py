@@ -94,11 +94,11 @@ def test_select_by_names_keeps_order_and_reports_missing():
 
 
 def test_select_by_pattern_and_by_base_path():
-    by_pattern, _ = synciq.select_policies(RECORDS, pattern="eng-*")
+    by_pattern, _missing = synciq.select_policies(RECORDS, pattern="eng-*")
     assert [r["name"] for r in by_pattern] == ["eng-docs", "eng-src"]
-    by_zone, _ = synciq.select_policies(RECORDS, base_path="/ifs/data/eng")
+    by_zone, _missing = synciq.select_policies(RECORDS, base_path="/ifs/data/eng")
     assert [r["name"] for r in by_zone] == ["eng-docs", "eng-src"]
-    on_target, _ = synciq.select_policies(RECORDS, base_path="/ifs/data/eng", path_field="target_path")
+    on_target, _missing = synciq.select_policies(RECORDS, base_path="/ifs/data/eng", path_field="target_path")
     assert [r["name"] for r in on_target] == ["eng-docs"]
 
 
