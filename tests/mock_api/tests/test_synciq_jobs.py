@@ -266,3 +266,13 @@ def test_wait_idle_times_out_with_408(mock, control):
     requests.post(api_url + "/platform/15/sync/jobs", json={"id": "slow"}, auth=("admin", "admin"), timeout=10)
     response = requests.post(mock.control.control_url + "/_mock/wait_idle", json={"timeout": 0.2}, timeout=10)
     assert response.status_code == 408
+
+
+def test_a_target_path_below_a_file_fails_the_job_cleanly(api, control):
+    setup_policy(api, target="/ifs/dr/blocker/app")
+    api.write("target", "/ifs/dr/blocker", b"a file where a directory should be")
+    api.job("source", "p1")
+    control.wait_idle(10)
+    policy = api.policy("source", "p1")
+    assert policy["last_job_state"] == "failed"
+    assert api.get("source", JOBS).json()["total"] == 0

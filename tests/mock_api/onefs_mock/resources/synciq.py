@@ -15,6 +15,7 @@ what arrives is what was there at the start, as with SyncIQ snapshots.
 Every behaviour the reference marks UNVERIFIED is listed in the README.
 """
 
+import logging
 import re
 import time
 from typing import Any, Dict, List, Optional, Tuple
@@ -24,6 +25,7 @@ from ..state import BUSY_CHECKS, new_id
 from . import _shared, namespace
 
 PRIVILEGE = "ISI_PRIV_SYNCIQ"
+LOG = logging.getLogger("onefs_mock")
 
 # --- policy fields ---------------------------------------------------------------------------
 
@@ -441,7 +443,7 @@ class Job:
         if self.policy is not None and self.action in ("run", "test"):
             self.policy["last_started"] = self.start_time
             self.policy["last_job_state"] = "running"
-        error = self._prepare()
+        error = self._guarded(self._prepare)
         if error:
             self.finish("failed", error)
             return
@@ -487,8 +489,18 @@ class Job:
     def _complete(self) -> None:
         if self.state != "running":
             return
-        error = ACTION_COMPLETE[self.action](self)
+        error = self._guarded(lambda: ACTION_COMPLETE[self.action](self))
         self.finish("failed" if error else "finished", error)
+
+    def _guarded(self, step) -> Optional[str]:
+        """Run a job step; an unexpected error fails the job instead of leaving it running forever."""
+        try:
+            return step()
+        except ApiError as err:
+            return err.message
+        except Exception as exc:  # logged: it is a bug of the simulator, not a SyncIQ outcome
+            LOG.exception("SyncIQ job %s (%s) failed unexpectedly", self.name, self.action)
+            return "Internal error in the simulated job: %s" % type(exc).__name__
 
     def finish(self, state: str, error: Optional[str]) -> None:
         """End the job: leave the active list, write reports, update policy and target record."""
