@@ -343,6 +343,9 @@ def _r_failed_over(s, t, unplanned, name, reasons):
         return SPLIT_BRAIN
     reasons.append("policy %s still enabled on the original source: disable it (fence) before it syncs "
                    "or takes writes" % name)
+    if not policy.get("schedule"):
+        reasons.append("its schedule is manual: this may also be a failback being prepared (enable, then "
+                       "resync_prep)")
     if unplanned is None:
         reasons.append("no failover record was read: if this failover was not deliberate, both sides "
                        "take writes (split brain)")

@@ -304,7 +304,7 @@ def run(onefs):
     peer = clusters.get(drstate.PEER)
     if peer is not None and not peer.get("visible"):
         onefs.warn("peer cluster not reachable, states computed from %s alone: %s"
-                   % (onefs.params["onefs_host"], peer.get("error")))
+                   % (onefs.client.name, peer.get("error")))
     onefs.exit_json(changed=False, **result)
 
 

@@ -99,6 +99,8 @@ TABLE = [
      "failed_over_unplanned", "fence"),
     ("13b unplanned, records unknown", side(policy=pol()), side(record=rec("writes_enabled")), None,
      "failed_over_unplanned", "split brain"),
+    ("13b enabled with a manual schedule", side(policy=pol(schedule="")), side(record=rec("writes_enabled")), None,
+     "failed_over_unplanned", "failback being prepared"),
     ("13c both writable, nothing recorded", side(policy=pol()), side(record=rec("writes_enabled")), False,
      "split_brain", "no unplanned failover is recorded"),
     ("14 source not visible, target writes_disabled", None, side(record=rec()), None, "protected",
