@@ -31,8 +31,10 @@ extends_documentation_fragment:
 options:
   quotas:
     description:
-      - The quotas. Options left out of an entry are left as they are on an existing quota.
+      - The quotas. Options left out of an entry (or null) are left as they are on an existing quota.
       - Each (path, type, persona, include_snapshots) may appear only once.
+      - The quota entries returned by M(onefs.dr.dr_info) can be passed as they are.
+      - An empty list without O(purge_under) is nothing to do (no request is sent).
     type: list
     elements: dict
     default: []
@@ -85,6 +87,11 @@ options:
         type: str
         choices: [present, absent]
         default: present
+      id:
+        description:
+          - Ignored. Accepted so that the quota list returned by M(onefs.dr.dr_info) (which carries the other
+            cluster's quota ids) can be passed back as it is; quotas are always found by their key.
+        type: str
   purge_under:
     description:
       - Delete every quota whose path is this path or below it and that O(quotas) does not list.
@@ -198,6 +205,7 @@ QUOTA_OPTIONS = dict(
     thresholds_on=dict(type="str", choices=list(THRESHOLDS_ON)),
     description=dict(type="str"),
     state=dict(type="str", choices=["present", "absent"], default="present"),
+    id=dict(type="str"),
 )
 
 ARGUMENT_SPEC = dict(
@@ -227,8 +235,6 @@ def _diff(result):
 def main():
     onefs = OnefsModule(argument_spec=ARGUMENT_SPEC)
     params = onefs.params
-    if not params["quotas"] and not params["purge_under"]:
-        onefs.fail_json(msg="one of quotas or purge_under is required")
     try:
         specs = read_specs(params)
     except QuotaInputError as err:
@@ -238,6 +244,10 @@ def main():
         if result.get("changed"):
             result["diff"] = _diff(result)
         return result
+
+    if not specs and not params["purge_under"]:
+        # an empty list (e.g. no quotas found on the other cluster) is nothing to do, not an error
+        onefs.exit_json(changed=False, results=[])
 
     def run(_onefs):
         client = onefs.client          # one login, shared by the worker threads

@@ -142,8 +142,12 @@ def test_duplicate_entries_and_bad_purge_path_fail_before_any_request(onefs):
     assert dup["failed"] is True and "quotas" in dup["msg"] and "entries 0 and 1" in dup["msg"]
     root = onefs.run("quota", {"purge_under": "/ifs"})
     assert root["failed"] is True and "purge_under" in root["msg"]
-    none = onefs.run("quota", {})
-    assert none["failed"] is True and "purge_under" in none["msg"]
+    assert api_requests(onefs) == []
+
+
+def test_empty_list_is_nothing_to_do(onefs):
+    result = onefs.run("quota", {"quotas": []})
+    assert result["changed"] is False and result["results"] == [] and not result.get("failed")
     assert api_requests(onefs) == []
 
 
@@ -156,3 +160,22 @@ def test_read_only_user_can_plan_but_not_write(onefs):
     assert refused["failed"] is True and "2 of 2" in refused["msg"]
     assert all("ISI_PRIV_QUOTA" in r["msg"] for r in refused["results"])
     assert at(onefs, "/ifs/data/ro") == []
+
+
+def test_quota_list_read_from_the_source_is_created_on_the_target(onefs):
+    """The failover use: dr_info's quota views (with the source ids) go to the target as they are."""
+    from ansible_collections.onefs.dr.plugins.module_utils.quota import quota_view
+
+    views = [quota_view(q) for q in quotas(onefs, "source") if q["path"].startswith("/ifs/data/")]
+    copied = onefs.run("quota", {"quotas": views}, cluster="target")
+    assert copied["changed"] is True and len(copied["results"]) == 5
+    target = {(q["path"], q["type"]): q for q in quotas(onefs, "target")}
+    for view in views:
+        made = target[(view["path"], view["type"])]
+        for name in ("hard", "soft", "advisory", "soft_grace"):
+            assert made["thresholds"][name] == view[name]
+        assert (made["enforced"], made["container"]) == (view["enforced"], view["container"])
+    assert target[("/ifs/data/eng/builds", "user")]["persona"]["id"] == "UID:2001"
+    onefs.clear_log()
+    again = onefs.run("quota", {"quotas": views}, cluster="target")
+    assert again["changed"] is False and onefs.writes() == []
