@@ -240,3 +240,36 @@ def test_password_never_in_unavailable_errors(make_client):
         client.post(SHARES, share_body("x"))
     for text in (str(caught.value), repr(caught.value), str(caught.value.to_dict())):
         assert PASSWORD not in text
+
+
+# ---- timeouts -----------------------------------------------------------------------
+
+
+@pytest.mark.timeout(60)
+def test_read_timeout_is_retried_then_reported(make_client, ctl):
+    client = make_client(api_timeout=1, retry_budget=2)
+    client.get("/platform/latest")
+    ctl.faults(latency_ms=1500)
+    try:
+        with pytest.raises(UnavailableError) as caught:
+            client.get(CONFIG)
+    finally:
+        ctl.faults(latency_ms=0)
+    assert "timed out" in str(caught.value).lower()
+    assert caught.value.attempts >= 2
+
+
+@pytest.mark.timeout(60)
+def test_post_timing_out_without_verify_is_not_resent(make_client, ctl):
+    """The slow cluster still applies the POST after the client gave up: why verify exists."""
+    client = make_client(api_timeout=1, retry_budget=5)
+    client.get("/platform/latest")
+    ctl.faults(latency_ms=1500)
+    try:
+        with pytest.raises(UnavailableError) as caught:
+            client.post(SHARES, share_body("slow"))
+    finally:
+        ctl.faults(latency_ms=0)
+    assert "may or may not have been applied" in str(caught.value)
+    posts = [e for e in ctl.api_log() if e["method"] == "POST" and e["path"] == SHARES]
+    assert len(posts) <= 1       # sent once; the mock logs it when it answers
