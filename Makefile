@@ -125,7 +125,8 @@ build: venv
 importer: build
 	@echo "== galaxy-importer $(TARBALL)"
 	@mkdir -p build
-	@rc=0; $(BIN)/python -m galaxy_importer.main $(TARBALL) > build/importer.log 2>&1 || rc=$$?; \
+	@# run from build/: the importer writes importer_result.json into the current directory
+	@rc=0; (cd build && $(BIN)/python -m galaxy_importer.main $(CURDIR)/$(TARBALL)) > build/importer.log 2>&1 || rc=$$?; \
 	  cat build/importer.log; \
 	  if [ $$rc -ne 0 ]; then echo "galaxy-importer failed (rc=$$rc)"; exit 1; fi; \
 	  if grep -Eq 'ERROR|WARNING' build/importer.log; then \
