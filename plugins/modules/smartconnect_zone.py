@@ -105,6 +105,7 @@ options:
     description:
       - Claim names even when the O(peer) cluster still answers for them (repairs only).
       - Without O(peer) the guard cannot see the other cluster and names are claimed without that check.
+        When the peer is down (unplanned failover), leave O(peer) out or give it a small C(retry_budget).
     type: bool
     default: false
   max_workers:
@@ -332,8 +333,8 @@ def main():
     def run(_onefs):
         client = onefs.client          # one login, shared by the worker threads
         peer_names = None
-        if (params.get("peer") or {}).get("onefs_host"):
-            # read once: every name the other cluster answers for
+        if (params.get("peer") or {}).get("onefs_host") and any(d["state"] != "parked" for d in desired):
+            # read once: every name the other cluster answers for (parking claims only prefixed names)
             peer_names = names_by_pool(list_pools(onefs.peer_client))
 
         def one_pool(item):

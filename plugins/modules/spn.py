@@ -83,6 +83,8 @@ options:
     default: false
 notes:
   - Without O(peer) the collision guard cannot see the other cluster; the SPNs are added without that check.
+  - The peer is read only when SPNs are to be added. When the peer is down (unplanned failover), leave O(peer)
+    out or give it a small C(retry_budget), otherwise the module retries it for the whole budget.
 seealso:
   - module: onefs.dr.smartconnect_zone
   - module: onefs.dr.dr_info
