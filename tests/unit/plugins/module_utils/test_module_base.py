@@ -16,7 +16,7 @@ from ansible_collections.onefs.dr.plugins.module_utils.connection import (
 from ansible_collections.onefs.dr.plugins.module_utils.module import OnefsModule
 from ansible_collections.onefs.dr.plugins.module_utils.parallel import run_each
 
-from test_client_helpers import PASSWORD, free_closed_port, logins
+from test_client_helpers import PASSWORD, free_closed_port, logins, read_trace
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -130,6 +130,21 @@ def test_successful_run_logs_out_once(capsys, mock, ctl):
     entries = ctl.api_log()
     assert len(logins(entries)) == 1
     assert [e["method"] for e in entries if e["path"] == "/session/1/session"] == ["POST", "DELETE"]
+
+
+def test_api_trace_option_writes_the_trace(capsys, mock, tmp_path, monkeypatch):
+    trace = tmp_path / "api.jsonl"
+    monkeypatch.setenv("ONEFS_API_TRACE", str(trace))
+
+    def main(module):
+        module.client.get("/platform/latest")
+        module.exit_json(changed=False)
+
+    run_module(capsys, conn(mock), main)
+    entries = read_trace(str(trace))
+    assert [(e["method"], e["path"], e["status"]) for e in entries] == [
+        ("POST", "/session/1/session", 201), ("GET", "/platform/latest", 200), ("DELETE", "/session/1/session", 204)]
+    assert PASSWORD not in trace.read_text()
 
 
 def test_unexpected_exception_still_logs_out(mock, ctl):
