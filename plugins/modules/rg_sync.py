@@ -60,7 +60,7 @@ options:
       - With O(mode=sync) or O(mode=prepare_failover), a policy whose newest report is a successful sync that
         started at or after it is not synced again; its point in time is returned with C(changed=false).
         This makes a re-run after a partial failure resume instead of repeating every job.
-    type: str
+    type: raw
   max_running_jobs:
     description: Most jobs of the group running at the same time, 1 to 50 (OneFS runs at most 50).
     type: int
@@ -218,7 +218,7 @@ ARGUMENT_SPEC = dict(
     zone=dict(type="str"),
     mode=dict(type="str", choices=["sync", "wait", "prepare_failover"], default="sync"),
     point_in_time_name=dict(type="str"),
-    since=dict(type="str"),
+    since=dict(type="raw"),
     max_running_jobs=dict(type="int", default=50),
     error_retries=dict(type="int", default=3),
     timeout=dict(type="int", default=3600),

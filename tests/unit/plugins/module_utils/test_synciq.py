@@ -315,3 +315,40 @@ def test_zone_base_path(ctl, clients):
     assert synciq.zone_base_path(clients["source"], "eng") == "/ifs/data/eng"
     with pytest.raises(OnefsError):
         synciq.zone_base_path(clients["source"], "nope")
+
+
+# --------------------------------------------------------------------------- two records, one name
+TWO_SOURCES = {
+    "clusters": {
+        "source": {"cluster_name": "prod-a", "policies": [
+            {"name": "shared", "source_root_path": "/ifs/data/a", "target_host": "target",
+             "target_path": "/ifs/dr/a", "schedule": "", "enabled": True, "synced": True}]},
+        "other": {"cluster_name": "prod-b", "policies": [
+            {"name": "shared", "source_root_path": "/ifs/data/b", "target_host": "target",
+             "target_path": "/ifs/dr/b", "schedule": "", "enabled": True, "synced": True}]},
+        "target": {"cluster_name": "dr"},
+    },
+}
+
+
+@pytest.mark.timeout(60)
+def test_same_name_from_two_sources_needs_source_cluster():
+    from onefs_mock.testing import start_mock
+
+    mock = start_mock(clusters=("source", "other", "target"), seed=TWO_SOURCES, tls=False, latency_ms=0,
+                      time_scale=50)
+    client = PapiClient(hosts=[mock.url("target")], username="admin", password="admin", name="target")
+    try:
+        with pytest.raises(synciq.AmbiguousTargetError) as caught:
+            synciq.plan_target(client, "shared", "writes_enabled")
+        assert caught.value.field == "source_cluster" and "prod-b" in str(caught.value)
+        records = synciq.target_records_named(client, "shared")
+        guid_b = next(r["source_cluster_guid"] for r in records if r["target_path"] == "/ifs/dr/b")
+        plan = synciq.plan_target(client, "shared", "writes_enabled", source_cluster=guid_b)
+        result = synciq.apply_target(client, plan, "writes_enabled", poll_interval=0.05, timeout=30)
+        assert result["state"] == "writes_enabled" and result["source_cluster_guid"] == guid_b
+        states = {r["target_path"]: r["failover_failback_state"] for r in synciq.list_target_records(client)}
+        assert states == {"/ifs/dr/a": "writes_disabled", "/ifs/dr/b": "writes_enabled"}
+    finally:
+        client.close()
+        mock.stop()

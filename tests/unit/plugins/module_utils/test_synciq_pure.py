@@ -113,3 +113,32 @@ def test_job_action_treats_missing_and_sync_as_run():
     assert synciq.job_action({}) == "run"
     assert synciq.job_action({"action": "sync"}) == "run"
     assert synciq.job_action({"action": "allow_write"}) == "allow_write"
+
+
+# --------------------------------------------------------------------------- module option helpers
+def test_rg_sync_parse_since_accepts_epoch_and_iso():
+    from ansible_collections.onefs.dr.plugins.modules import rg_sync
+
+    assert rg_sync.parse_since("1700000000") == 1700000000.0
+    assert rg_sync.parse_since(1700000000.5) == 1700000000.5
+    assert rg_sync.parse_since("2023-11-14T22:13:20Z") == 1700000000.0
+    assert rg_sync.parse_since("2023-11-14T23:13:20+01:00") == 1700000000.0
+    assert rg_sync.parse_since("2023-11-14 22:13:20") == 1700000000.0
+    with pytest.raises(ValueError):
+        rg_sync.parse_since("yesterday")
+
+
+def test_synciq_policy_items_take_top_level_defaults_and_errors_name_options():
+    from ansible_collections.onefs.dr.plugins.modules import synciq_policy
+
+    params = dict((key, None) for key in synciq_policy.ARGUMENT_SPEC)
+    params.update(policies=[{"name": "a"}, {"name": "b", "schedule": "every 2 days", "enabled": True}],
+                  schedule="manual", enabled=False, state="present", force=False, local_only=False)
+    items = synciq_policy.items_of(params)
+    assert [(i["name"], i["schedule"], i["enabled"]) for i in items] == [
+        ("a", "manual", False), ("b", "every 2 days", True)]
+    items[1]["priority"] = 3
+    items[0]["schedule"] = "hourly"
+    errors = synciq_policy.item_errors(items, listed=True)
+    assert any(e.startswith("policies[0].schedule:") for e in errors)
+    assert any(e.startswith("policies[1].priority:") for e in errors)
