@@ -543,9 +543,11 @@ def read_clusters(clients, gather, zone=None, max_workers=10):
     Phase 1 reads each cluster's identity (this is also its only login); a peer
     that cannot be reached (:class:`UnavailableError`) is kept as not visible
     with its ``error``, any other failure is raised.  Phase 2 reads every area
-    of every visible cluster in parallel (at most ``max_workers`` threads).
+    of every visible cluster in parallel (at most ``max_workers`` threads); an
+    area that fails is recorded in ``data["errors"]`` (``{area: message}``) so
+    that what the other reads found is still returned.
     """
-    from .errors import OnefsError, UnavailableError
+    from .errors import UnavailableError
     from .parallel import run_each
 
     present = [(label, client) for label, client in sorted(clients.items()) if client is not None]
@@ -562,18 +564,22 @@ def read_clusters(clients, gather, zone=None, max_workers=10):
              for area in reads_for(gather)]
     outcome = run_each(tasks, lambda task: _read_area(task[1], task[2], zone), max_workers=max_workers,
                        name_of=lambda task: "%s %s" % (task[0], task[2]))
-    failed = []
     for (label, _client, area), result in zip(tasks, outcome):
         if result.ok:
             clusters[label][area] = result.value
         else:
-            failed.append(result)
-    if failed:
-        first = failed[0].error
-        if len(failed) == 1 and isinstance(first, OnefsError):
-            raise first
-        raise OnefsError("reading failed: " + "; ".join("%s: %s" % (r.name, r.error) for r in failed))
+            clusters[label].setdefault("errors", {})[area] = str(result.error)
     return clusters
+
+
+# Without these three reads a cluster's side of a policy cannot be judged.
+CORE_AREAS = ("policies", "records", "jobs")
+
+
+def read_errors(clusters):
+    """``["local policies: <error>", ...]`` for every area that could not be read."""
+    return ["%s %s: %s" % (label, area, message) for label, data in sorted(clusters.items())
+            for area, message in sorted((data.get("errors") or {}).items())]
 
 
 # --------------------------------------------------------------------------- building views
@@ -596,6 +602,8 @@ def pick_record(records, name, peer_guid=None):
 def cluster_view(data, name, peer_guid=None):
     """The :func:`side` of policy ``name`` on one read cluster (None when not visible)."""
     if not data or not data.get("visible"):
+        return None
+    if set(data.get("errors") or {}) & set(CORE_AREAS):
         return None
     policies = _by_name(data.get("policies"))
     records = data.get("records") or []
@@ -742,6 +750,10 @@ def policy_result(name, clusters, original_source="auto", unplanned_failovers=No
         reasons.append("no peer given: only the %s side is known" % ("source" if local_is_source else "target"))
     elif not peer_data.get("visible"):
         reasons.append("peer cluster not reachable: %s" % peer_data.get("error"))
+    for label, data in ((LOCAL, local_data), (PEER, peer_data)):
+        failed = sorted(set((data or {}).get("errors") or {}) & set(CORE_AREAS))
+        if failed:
+            reasons.append("%s cluster treated as not visible: could not read its %s" % (label, ", ".join(failed)))
     unplanned = None if unplanned_failovers is None else name in unplanned_failovers
     state, why = classify(source, target, unplanned_recorded=unplanned, name=name)
     labels = (LOCAL, PEER) if local_is_source else (PEER, LOCAL)

@@ -120,7 +120,7 @@ seealso:
 '''
 
 EXAMPLES = r'''
-- name: Replication state of the policies of access zone zone1, seen from both clusters
+- name: Replication state of the policies of access zone finance, seen from both clusters
   hosts: localhost
   gather_facts: false
   module_defaults:
@@ -131,9 +131,9 @@ EXAMPLES = r'''
       password: "{{ source_password }}"
       ca_path: "{{ ca_path | default(omit) }}"
   tasks:
-    - name: Gather the DR view of zone1
+    - name: Gather the DR view of zone finance
       onefs.dr.dr_info:
-        zone: zone1
+        zone: finance
         peer:
           onefs_host: "{{ target_host }}"
           onefs_port: "{{ target_port | default(8080) }}"
@@ -150,9 +150,13 @@ EXAMPLES = r'''
 
     - name: Only the SyncIQ states of two policies, from the source alone
       onefs.dr.dr_info:
-        policies: [app1, app2]
+        policies: [fin-ap, fin-ar]
         gather: [policies]
       register: two
+
+    - name: Show them
+      ansible.builtin.debug:
+        msg: "{{ two.policies | items2dict(key_name='name', value_name='state') }}"
 '''
 
 RETURN = r'''
@@ -245,6 +249,13 @@ exports:
   description: NFS exports under the scope's paths, per cluster.
   returned: when O(gather) has V(exports)
   type: dict
+read_errors:
+  description:
+    - The reads that failed (C(<local|peer> <area>: <error>)); the task then fails but returns everything else it read.
+      A cluster whose policies, target records or jobs could not be read counts as not visible for the states.
+  returned: on failure of a read
+  type: list
+  elements: str
 '''
 
 import os
@@ -305,6 +316,11 @@ def run(onefs):
     if peer is not None and not peer.get("visible"):
         onefs.warn("peer cluster not reachable, states computed from %s alone: %s"
                    % (onefs.client.name, peer.get("error")))
+    errors = drstate.read_errors(clusters)
+    if errors:
+        # Everything that could be read is returned with the failure.
+        onefs.fail_json(msg="%d read(s) failed: %s" % (len(errors), "; ".join(errors)), changed=False,
+                        read_errors=errors, **result)
     onefs.exit_json(changed=False, **result)
 
 

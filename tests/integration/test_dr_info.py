@@ -5,7 +5,9 @@ Transitions are driven through the mock's Platform API with plain ``requests``
 report the expected word.  Read-only-ness is proven from the request log.
 """
 
+import ast
 import json
+from pathlib import Path
 
 import pytest
 import requests
@@ -70,7 +72,26 @@ def logins(entries):
     return [e for e in entries if e["method"] == "POST" and e["path"].startswith("/session/")]
 
 
+def examples():
+    source = (Path(__file__).resolve().parents[2] / "plugins" / "modules" / "dr_info.py").read_text()
+    tree = ast.parse(source)
+    return next(node.value.value for node in tree.body
+                if isinstance(node, ast.Assign) and node.targets[0].id == "EXAMPLES")
+
+
 # --------------------------------------------------------------------------- the demo as it starts
+def test_examples_run_against_the_mock(onefs):
+    source, target = onefs.conn("source"), onefs.conn("target")
+    extra = {"source_host": source["onefs_host"], "source_port": source["onefs_port"], "source_user": "admin",
+             "source_password": "admin", "target_host": target["onefs_host"], "target_port": target["onefs_port"],
+             "target_user": "admin", "target_password": "admin", "ca_path": onefs.ca_path}
+    rc, out, err = onefs.playbook(examples(), extra_vars=extra)
+    assert rc == 0, out + err
+    assert '"fin-ap": "protected"' in out and '"fin-ar": "protected"' in out, out
+    assert onefs.writes() == []
+
+
+
 def test_every_demo_policy_is_protected_and_nothing_is_written(onefs):
     result = info(onefs)
     assert result["_rc"] == 0, result
@@ -313,3 +334,15 @@ def test_unreachable_peer_is_reported_not_fatal(onefs):
     assert entry["state"] == "protected"
     assert any("not reachable" in reason for reason in entry["reasons"]), entry["reasons"]
     assert "peer cluster not reachable" in json.dumps(result.get("warnings")), result.get("warnings")
+
+
+def test_a_failed_read_fails_the_task_but_returns_the_rest(onefs):
+    onefs.faults({"fail_next": [{"method": "GET", "path": "/sync/reports", "count": 1, "status": 500,
+                                 "code": "AEC_EXCEPTION", "message": "injected report failure"}]}, cluster="target")
+    result = info(onefs, zone="finance")
+    assert result["_rc"] != 0 and result["failed"], result
+    assert "peer reports" in result["msg"] and "injected report failure" in result["msg"], result["msg"]
+    assert result["read_errors"] == [e for e in result["read_errors"] if e.startswith("peer reports")]
+    assert {e["state"] for e in result["policies"]} == {"protected"}     # the rest is still there
+    assert result["pools"]["local"] and result["quotas"]["local"]
+    assert onefs.writes() == []

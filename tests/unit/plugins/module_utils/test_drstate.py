@@ -318,3 +318,26 @@ def test_unreachable_peer_is_not_visible(demo, ctl, clients):
     entry = drstate.describe(clusters, ["fin-ap"], ["policies"])["policies"][0]
     assert entry["state"] == "protected"
     assert any("not reachable" in reason for reason in entry["reasons"]), entry["reasons"]
+
+
+@pytest.mark.timeout(60)
+def test_a_failed_read_is_recorded_and_the_others_kept(demo, ctl, clients):
+    demo.control.fail_next("target", path="/sync/reports", method="GET", status=500, code="AEC_EXCEPTION",
+                           message="injected")
+    demo.control.fail_next("source", path="/sync/target/policies", method="GET", status=500, code="AEC_EXCEPTION",
+                           message="injected")
+    try:
+        clusters = read(clients)
+    finally:
+        demo.control.clear_faults("source")
+        demo.control.clear_faults("target")
+    errors = drstate.read_errors(clusters)
+    assert [e.split(":")[0] for e in errors] == ["local records", "peer reports"], errors
+    assert all("injected" in e for e in errors)
+    assert clusters[drstate.PEER]["policies"] is not None and clusters[drstate.LOCAL]["pools"]
+    result = drstate.describe(clusters, ["fin-ap"], list(drstate.DEFAULT_GATHER))
+    entry = result["policies"][0]
+    # the source's records failed: its side is not judged; the target's record still is
+    assert entry["state"] == "protected" and entry["source"]["visible"] is False, entry
+    assert any("could not read its records" in reason for reason in entry["reasons"]), entry["reasons"]
+    assert result["pools"]["local"] and result["quotas"]["local"]
