@@ -192,7 +192,7 @@ results:
       description: Whether this object changed.
       type: bool
     failed:
-      description: Present and true when this object could not be written; O(msg) of the task names it.
+      description: Present and true when this object could not be written; the task's C(msg) names it.
       type: bool
       returned: on failure of this object
     msg:

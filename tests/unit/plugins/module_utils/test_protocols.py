@@ -84,17 +84,15 @@ def comparable(kind, records, zone):
             for r in records if r.get("zone") == zone}
 
 
-def sync(source, target, zone, **kwargs):
-    counter = p.ConflictCounter()
-    results = p.sync_config(source, target, kwargs.pop("kinds", ALL), zone, kwargs.pop("target_zone", zone),
-                            counter=counter, **kwargs)
-    return results, counter
+def sync(source, target, zone, counter=None, **kwargs):
+    return p.sync_config(source, target, kwargs.pop("kinds", ALL), zone, kwargs.pop("target_zone", zone),
+                         counter=counter, **kwargs)
 
 
 # --- config sync -------------------------------------------------------------------------
 
 def test_sync_zone_creates_missing_and_target_matches_source(ctl, source, target):
-    results, _ = sync(source, target, "finance")
+    results = sync(source, target, "finance")
     actions = {(r["kind"], r["name"]): r["action"] for r in results}
     assert actions == {
         ("smb_shares", "ap"): "none", ("smb_shares", "ar"): "create", ("smb_shares", "reports"): "create",
@@ -109,14 +107,14 @@ def test_sync_zone_creates_missing_and_target_matches_source(ctl, source, target
 def test_second_run_is_unchanged_and_writes_nothing(ctl, source, target):
     sync(source, target, "eng")
     ctl.call("DELETE", "requests")
-    results, _ = sync(source, target, "eng")
+    results = sync(source, target, "eng")
     assert [r["action"] for r in results] == ["none"] * len(results)
     assert not any(r["changed"] for r in results)
     assert ctl.writes("target") == []
 
 
 def test_check_mode_plans_without_writing(ctl, source, target):
-    results, _ = sync(source, target, "System", check_mode=True)
+    results = sync(source, target, "System", check_mode=True)
     assert {(r["name"], r["action"]) for r in results} == {("home", "create"), ("/ifs/data/it/scripts", "create")}
     assert all(r["changed"] for r in results)
     assert ctl.writes("target") == [] and ctl.writes("source") == []
@@ -126,7 +124,7 @@ def test_check_mode_plans_without_writing(ctl, source, target):
 def test_update_sends_only_the_differing_fields(ctl, source, target):
     target.put(p.SMB_SHARES + "/ap", {"description": "stale", "browsable": False}, query={"zone": "finance"})
     ctl.call("DELETE", "requests")
-    results, _ = sync(source, target, "finance", kinds=["smb_shares"])
+    results = sync(source, target, "finance", kinds=["smb_shares"])
     ap = next(r for r in results if r["name"] == "ap")
     assert ap["action"] == "update" and ap["fields"] == ["browsable", "description"]
     assert ap["before"] == {"browsable": False, "description": "stale"}
@@ -146,9 +144,9 @@ def test_permissions_are_replaced_as_a_whole(ctl, source, target):
 
 
 def test_paths_scope_and_path_map(ctl, source, target):
-    results, _ = sync(source, target, "eng", roots=["/ifs/data/eng/builds", "/ifs/data/eng/tools"],
-                      path_map=[{"source": "/ifs/data/eng", "target": "/ifs/data/eng/dr"},
-                                {"source": "/ifs/data/eng/tools", "target": "/ifs/data/eng/tools"}])
+    results = sync(source, target, "eng", roots=["/ifs/data/eng/builds", "/ifs/data/eng/tools"],
+                   path_map=[{"source": "/ifs/data/eng", "target": "/ifs/data/eng/dr"},
+                             {"source": "/ifs/data/eng/tools", "target": "/ifs/data/eng/tools"}])
     assert {(r["kind"], r["name"], r["action"]) for r in results} == {
         ("smb_shares", "builds", "create"),
         ("nfs_exports", "/ifs/data/eng/dr/builds,/ifs/data/eng/tools", "create"),
@@ -164,18 +162,17 @@ def test_paths_scope_and_path_map(ctl, source, target):
 def test_remove_extra_only_on_opt_in_and_only_in_scope(ctl, source, target):
     target.post(p.SMB_SHARES, {"name": "old", "path": "/ifs/data/finance/old"}, query={"zone": "finance"})
     target.post(p.SMB_SHARES, {"name": "elsewhere", "path": "/ifs/data/finance/x"}, query={"zone": "finance"})
-    results, _ = sync(source, target, "finance", kinds=["smb_shares"])
+    results = sync(source, target, "finance", kinds=["smb_shares"])
     assert "remove" not in [r["action"] for r in results]
-    results, _ = sync(source, target, "finance", kinds=["smb_shares"], roots=["/ifs/data/finance/old",
-                                                                              "/ifs/data/finance/ap"],
-                      remove_extra=True)
+    roots = ["/ifs/data/finance/old", "/ifs/data/finance/ap"]
+    results = sync(source, target, "finance", kinds=["smb_shares"], roots=roots, remove_extra=True)
     assert {(r["name"], r["action"]) for r in results} == {("ap", "none"), ("old", "remove")}
     names = {s["name"] for s in ctl.state("target")["smb_shares"] if s["zone"] == "finance"}
     assert "old" not in names and "elsewhere" in names
 
 
 def test_target_zone_receives_the_copies(ctl, source, target):
-    results, _ = sync(source, target, "finance", target_zone="System", kinds=["smb_shares", "nfs_aliases"])
+    results = sync(source, target, "finance", target_zone="System", kinds=["smb_shares", "nfs_aliases"])
     assert all(r["action"] == "create" for r in results)
     tgt = ctl.state("target")
     assert {s["name"] for s in tgt["smb_shares"] if s["zone"] == "System"} == {"ap", "ar", "reports"}
@@ -185,7 +182,8 @@ def test_target_zone_receives_the_copies(ctl, source, target):
 
 def test_injected_conflicts_are_retried_and_counted_from_the_log(ctl, source, target):
     ctl.call("POST", "smb", {"conflict_rate": 0.4, "seed": 7}, cluster="target")
-    results, counter = sync(source, target, "eng", kinds=["smb_shares"], max_workers=3)
+    counter = p.ConflictCounter()
+    results = sync(source, target, "eng", counter=counter, kinds=["smb_shares"], max_workers=3)
     assert not [r for r in results if r.get("failed")]
     conflicts = [w for w in ctl.writes("target") if w["status"] == 409]
     assert counter.count == len(conflicts) > 0
@@ -194,7 +192,8 @@ def test_injected_conflicts_are_retried_and_counted_from_the_log(ctl, source, ta
 
 def test_exhausted_conflicts_fail_that_object_without_hiding_the_others(ctl, source, target):
     ctl.call("POST", "smb", {"conflict_rate": 1.0}, cluster="target")
-    results, counter = sync(source, target, "eng", retries=2)
+    counter = p.ConflictCounter()
+    results = sync(source, target, "eng", counter=counter, retries=2)
     failed = [r for r in results if r.get("failed")]
     assert {r["name"] for r in failed} == {"builds", "docs"}
     assert all("AEC_CONFLICT" in r["msg"] or "409" in r["msg"] for r in failed)
@@ -233,7 +232,7 @@ def test_second_lock_writes_nothing_and_keeps_the_originals(ctl, source):
     p.lock_shares(source, "finance", p.DEFAULT_LOCK_DIR)
     saved = source.get_raw(RECORD)
     ctl.call("DELETE", "requests")
-    results, written, _, _ = p.lock_shares(source, "finance", p.DEFAULT_LOCK_DIR)
+    results, written = p.lock_shares(source, "finance", p.DEFAULT_LOCK_DIR)[:2]
     assert not written and [r["action"] for r in results] == ["none"] * 3
     assert all(r["saved"] for r in results)
     assert ctl.writes("source", prefix="/") == []
@@ -243,22 +242,22 @@ def test_second_lock_writes_nothing_and_keeps_the_originals(ctl, source):
 def test_unlock_restores_exactly_and_removes_the_record(ctl, source):
     before = finance_shares(ctl)
     p.lock_shares(source, "finance", p.DEFAULT_LOCK_DIR)
-    results, state, _ = p.unlock_shares(source, "finance", p.DEFAULT_LOCK_DIR)
+    results, state = p.unlock_shares(source, "finance", p.DEFAULT_LOCK_DIR)[:2]
     assert state == "removed" and {r["action"] for r in results} == {"restore"}
     assert finance_shares(ctl) == before
     assert RECORD not in ctl.state("source")["files"]
     ctl.call("DELETE", "requests")
-    results, state, _ = p.unlock_shares(source, "finance", p.DEFAULT_LOCK_DIR)
+    results, state = p.unlock_shares(source, "finance", p.DEFAULT_LOCK_DIR)[:2]
     assert (results, state) == ([], "absent") and ctl.writes("source", prefix="/") == []
 
 
 def test_check_mode_lock_and_unlock_write_nothing(ctl, source):
-    results, written, _, _ = p.lock_shares(source, "finance", p.DEFAULT_LOCK_DIR, check_mode=True)
+    results, written = p.lock_shares(source, "finance", p.DEFAULT_LOCK_DIR, check_mode=True)[:2]
     assert not written and {r["action"] for r in results} == {"lock"}
     assert ctl.writes("source", prefix="/") == []
     p.lock_shares(source, "finance", p.DEFAULT_LOCK_DIR)
     ctl.call("DELETE", "requests")
-    results, state, _ = p.unlock_shares(source, "finance", p.DEFAULT_LOCK_DIR, check_mode=True)
+    results, state = p.unlock_shares(source, "finance", p.DEFAULT_LOCK_DIR, check_mode=True)[:2]
     assert {r["action"] for r in results} == {"restore"} and state == "unchanged"
     assert ctl.writes("source", prefix="/") == []
 
@@ -267,12 +266,12 @@ def test_a_failed_share_write_leaves_a_record_from_which_unlock_restores(ctl, so
     before = finance_shares(ctl)
     ctl.call("POST", "faults", {"fail_next": [{"method": "PUT", "path": "/smb/shares/ar", "count": 5,
                                                "status": 500, "code": "AEC_EXCEPTION"}]}, cluster="source")
-    results, written, _, _ = p.lock_shares(source, "finance", p.DEFAULT_LOCK_DIR, retries=0)
+    results, written = p.lock_shares(source, "finance", p.DEFAULT_LOCK_DIR, retries=0)[:2]
     assert written
     assert {r["name"] for r in results if r.get("failed")} == {"ar"}
     ctl.call("DELETE", "faults", cluster="source")
     # A new controller (new client) unlocks from the record on the cluster alone.
-    results, state, _ = p.unlock_shares(source, "finance", p.DEFAULT_LOCK_DIR)
+    results, state = p.unlock_shares(source, "finance", p.DEFAULT_LOCK_DIR)[:2]
     assert {r["name"]: r["action"] for r in results} == {"ap": "restore", "ar": "none", "reports": "restore"}
     assert state == "removed" and finance_shares(ctl) == before
 
@@ -280,18 +279,18 @@ def test_a_failed_share_write_leaves_a_record_from_which_unlock_restores(ctl, so
 def test_already_locked_share_without_record_is_not_saved_as_original(ctl, source):
     source.put(p.SMB_SHARES + "/ar", {"permissions": [p.DENY_EVERYONE], "run_as_root": []},
                query={"zone": "finance"})
-    results, _, _, _ = p.lock_shares(source, "finance", p.DEFAULT_LOCK_DIR)
+    results = p.lock_shares(source, "finance", p.DEFAULT_LOCK_DIR)[0]
     ar = next(r for r in results if r["name"] == "ar")
     assert ar["action"] == "none" and ar["saved"] is False
     assert "ar" not in json.loads(source.get_raw(RECORD))["shares"]
 
 
 def test_scope_by_names_and_roots_and_partial_unlock_keeps_the_rest(ctl, source):
-    results, _, missing, _ = p.lock_shares(source, "finance", p.DEFAULT_LOCK_DIR, names=["AP", "nope"])
+    results, _written, missing, _store = p.lock_shares(source, "finance", p.DEFAULT_LOCK_DIR, names=["AP", "nope"])
     assert [r["name"] for r in results] == ["ap"] and missing == ["nope"]
     p.lock_shares(source, "finance", p.DEFAULT_LOCK_DIR, roots=["/ifs/data/finance/reports"])
     assert set(json.loads(source.get_raw(RECORD))["shares"]) == {"ap", "reports"}
-    results, state, _ = p.unlock_shares(source, "finance", p.DEFAULT_LOCK_DIR, names=["reports"])
+    results, state = p.unlock_shares(source, "finance", p.DEFAULT_LOCK_DIR, names=["reports"])[:2]
     assert [r["name"] for r in results] == ["reports"] and state == "kept"
     assert set(json.loads(source.get_raw(RECORD))["shares"]) == {"ap"}
     assert p.is_locked(finance_shares(ctl)["ap"]) and not p.is_locked(finance_shares(ctl)["reports"])
@@ -300,7 +299,7 @@ def test_scope_by_names_and_roots_and_partial_unlock_keeps_the_rest(ctl, source)
 def test_conflicts_during_lock_are_retried(ctl, source):
     ctl.call("POST", "smb", {"conflict_rate": 0.5, "seed": 3}, cluster="source")
     counter = p.ConflictCounter()
-    results, _, _, _ = p.lock_shares(source, "finance", p.DEFAULT_LOCK_DIR, counter=counter, max_workers=3)
+    results = p.lock_shares(source, "finance", p.DEFAULT_LOCK_DIR, counter=counter, max_workers=3)[0]
     assert not [r for r in results if r.get("failed")]
     assert counter.count == len([w for w in ctl.writes("source") if w["status"] == 409])
     assert all(p.is_locked(s) for s in finance_shares(ctl).values())

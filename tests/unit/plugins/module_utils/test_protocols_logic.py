@@ -131,8 +131,12 @@ def test_conflict_retry_stops_on_success_and_does_not_retry_other_errors():
     with pytest.raises(ConflictError):
         p.write_with_conflict_retry(duplicate, 5, sleep=lambda s: None)
     assert len(calls) == 1
+
+    def gone():
+        raise NotFoundError("gone")
+
     with pytest.raises(NotFoundError):
-        p.write_with_conflict_retry(lambda: (_ for _ in ()).throw(NotFoundError("gone")), 5, sleep=lambda s: None)
+        p.write_with_conflict_retry(gone, 5, sleep=lambda s: None)
 
 
 def test_before_retry_can_finish_a_conflicted_create():
