@@ -971,12 +971,28 @@ def apply_target(client, plan, state, workers_per_node=None, timeout=600, poll_i
         current = _wait_target(client, record_id, SETTLES_TO[current], timeout, poll_interval, clock, sleep)
     if plan["job"]:
         answer = _start_fofb_job(client, record, plan["job"], workers_per_node)
-        result["job_id"] = answer.get("job_id", answer.get("id"))
+        result["job_id"] = _job_id_of(client, record["name"], answer)
         remaining = max(1.0, timeout - (clock() - started))
         current = _wait_target(client, record_id, state, remaining, poll_interval, clock, sleep)
+        if not isinstance(result["job_id"], int):
+            result["job_id"] = _reported_job_id(client, record["name"], plan["job"], result["job_id"])
     result["state"] = current
     result["waited_s"] = round(clock() - started, 3)
     return result
+
+
+def _job_id_of(client, name, answer):
+    """The numeric job id: OneFS answers a job POST with the policy as ``id``, so ask the job."""
+    if answer.get("job_id") is not None:
+        return answer["job_id"]
+    job = active_job(client, name)
+    return job.get("job_id") if job else answer.get("id")
+
+
+def _reported_job_id(client, name, action, fallback):
+    """The job id from the newest report of a short job that ended before it could be read."""
+    report = latest_report(client, name)
+    return report.get("job_id") if report and job_action(report) == action else fallback
 
 
 def _target_diff(name, before, after):

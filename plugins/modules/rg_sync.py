@@ -83,7 +83,8 @@ options:
     default: 10
 notes:
   - Needs the OneFS RBAC privilege C(ISI_PRIV_SYNCIQ) (read for O(mode=wait) and check mode; write to start jobs and
-    change schedules). O(zone) needs read access to access zones (C(ISI_PRIV_AUTH_ZONES) on recent releases).
+    change schedules). O(zone) also reads the access zone (read access to zones, under C(ISI_PRIV_AUTH) in the
+    simulator; the exact zone privilege name depends on the OneFS release).
   - Check mode reads only; the results say which jobs would be joined or started and which schedules would change.
   - O(mode=wait) compares report times of the target cluster (whole seconds) with O(since) taken from the controller's clock;
     keep the clocks in sync (NTP) or pass O(since) explicitly.

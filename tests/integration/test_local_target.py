@@ -51,6 +51,7 @@ def test_allow_write_check_mode_then_real_then_unchanged(onefs):
     assert done["changed"] is True
     for result in done["results"]:
         assert result["before_state"] == "writes_disabled" and result["state"] == "writes_enabled"
+        assert isinstance(result["job_id"], int)
     assert fofb(onefs, "eng-src") == "writes_enabled"
 
     onefs.clear_log()

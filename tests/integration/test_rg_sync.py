@@ -147,3 +147,14 @@ def test_unknown_policy_names_fail_before_any_write(onefs):
     result = onefs.run("rg_sync", {"policies": ["fin-ap", "nope"]})
     assert result["failed"] is True and "nope" in result["msg"]
     assert onefs.writes() == []
+
+
+@pytest.mark.timeout(120)
+def test_lost_answer_of_a_job_start_never_starts_a_second_job(onefs):
+    onefs.faults({"fail_next": [{"method": "POST", "path": "/sync/jobs/?$", "count": 1, "status": 503,
+                                 "after": True}]})
+    result = onefs.run("rg_sync", {"policies": ["eng-src"], "poll_interval": 0.1})
+    assert result["_rc"] == 0 and result["results"][0]["state"] == "finished"
+    assert len(job_posts(onefs)) == 1
+    reports = [r for r in onefs.state("source")["reports"] if r["policy_name"] == "eng-src"]
+    assert len(reports) == 2          # the seed's initial sync and exactly one new job
