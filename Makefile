@@ -173,8 +173,8 @@ docs: venv tree
 	  $(BIN)/ansible-doc -t module onefs.dr.$$m > build/docs/$$m.txt; echo "build/docs/$$m.txt"; \
 	done
 
-bench:
-	@echo "benchmarks: not written yet (they will live in benchmarks/ and print figures)"
+bench: venv tree
+	@for f in benchmarks/*.py; do echo "== $$f"; $(BIN)/python $$f || exit 1; done
 
 clean:
 	rm -rf build tests/output .pytest_cache .hypothesis
