@@ -251,8 +251,9 @@ exports:
   type: dict
 read_errors:
   description:
-    - The reads that failed (C(<local|peer> <area>: <error>)); the task then fails but returns everything else it read.
-      A cluster whose policies, target records or jobs could not be read counts as not visible for the states.
+    - The reads that failed, each as C(<local|peer> <area>) followed by the error; the task then fails but returns
+      everything else it read.
+    - A cluster whose policies, target records or jobs could not be read counts as not visible for the states.
   returned: on failure of a read
   type: list
   elements: str

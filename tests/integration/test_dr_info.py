@@ -91,7 +91,6 @@ def test_examples_run_against_the_mock(onefs):
     assert onefs.writes() == []
 
 
-
 def test_every_demo_policy_is_protected_and_nothing_is_written(onefs):
     result = info(onefs)
     assert result["_rc"] == 0, result
