@@ -276,3 +276,37 @@ def test_a_target_path_below_a_file_fails_the_job_cleanly(api, control):
     policy = api.policy("source", "p1")
     assert policy["last_job_state"] == "failed"
     assert api.get("source", JOBS).json()["total"] == 0
+
+
+def test_test_action_reports_but_copies_nothing(api, control):
+    setup_policy(api)
+    assert api.job("source", "p1", "test").status_code == 201
+    control.wait_idle(10)
+    report = api.get("source", REPORTS, params={"policy_name": "p1"}).json()["reports"][0]
+    assert report["action"] == "test" and report["state"] == "finished"
+    assert api.read("target", "/ifs/dr/app/f.bin").status_code == 404
+    assert api.policy("source", "p1")["last_success"] is None
+
+
+def test_target_reports_and_rotation_endpoints(api, control):
+    setup_policy(api)
+    api.job("source", "p1")
+    control.wait_idle(10)
+    listing = api.get("target", "/platform/15/sync/target/reports").json()
+    assert [r["id"] for r in listing["reports"]] == ["1-p1"] and listing["total"] == 1
+    assert "policy" not in listing["reports"][0]
+    assert api.get("target", "/platform/15/sync/target/reports/1-p1/subreports").json()["total"] == 0
+    assert api.get("source", "/platform/1/sync/reports-rotate").json()["running"] is False
+    assert api.post("source", "/platform/1/sync/reports-rotate", json={}).status_code in (200, 201)
+
+
+def test_sync_paths_accept_every_version_up_to_latest(api, control):
+    setup_policy(api)
+    for version in (1, 3, 11, 14, 15, 16):
+        assert api.get("source", "/platform/%d/sync/policies/p1" % version).status_code == 200
+        assert api.get("source", "/platform/%d/sync/jobs/" % version).status_code == 200
+    assert api.get("source", "/platform/17/sync/policies/p1").status_code == 404
+    assert api.post("source", "/platform/11/sync/jobs/", json={"id": "p1"}).status_code == 201   # GOI style
+    control.wait_idle(10)
+    targets = api.get("target", "/platform/1/sync/target/policies", params={"target_path": "/ifs/dr/app"}).json()
+    assert targets["total"] == 1 and targets["policies"][0]["name"] == "p1"
