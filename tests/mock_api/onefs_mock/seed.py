@@ -11,6 +11,7 @@ to ``DEFAULT_CLUSTER`` (e.g. the network area's default groupnet).
 
 import copy
 import json
+import os
 from pathlib import Path
 from typing import Any, Dict, Optional, Union
 
@@ -74,13 +75,20 @@ def load_scenario(source: Union[None, str, Path, Dict[str, Any]]) -> Dict[str, A
     return validate_scenario(yaml.safe_load(text) or {})
 
 
+def scenario_dirs():
+    """Where built-in scenarios live: $ONEFS_MOCK_SCENARIOS, next to the package (source tree), ./scenarios."""
+    dirs = [Path(os.environ["ONEFS_MOCK_SCENARIOS"])] if os.environ.get("ONEFS_MOCK_SCENARIOS") else []
+    return dirs + [SCENARIO_DIR, Path.cwd() / "scenarios"]
+
+
 def _scenario_path(source: str) -> Path:
     path = Path(source)
-    if path.exists():
+    if path.is_file():
         return path
-    for candidate in (SCENARIO_DIR / (source + ".yml"), SCENARIO_DIR / (source + ".yaml"), SCENARIO_DIR / source):
-        if candidate.exists():
-            return candidate
+    for directory in scenario_dirs():
+        for candidate in (directory / (source + ".yml"), directory / (source + ".yaml"), directory / source):
+            if candidate.is_file():
+                return candidate
     raise FileNotFoundError("no scenario file or built-in scenario named %r" % source)
 
 
