@@ -110,8 +110,9 @@ notes:
     17 a sync job of C(P) runs: V(syncing). 18 C(P) disabled: V(disabled). 19 C(P) never synced: V(unsynced).
     20 T visible without record C(P): V(unknown) (association broken?). 21 last job failed on S or T:
     V(sync_failed). 22 otherwise: V(protected)."
-  - Needs the read privileges C(ISI_PRIV_SYNCIQ), C(ISI_PRIV_NETWORK), C(ISI_PRIV_AUTH), C(ISI_PRIV_QUOTA),
-    C(ISI_PRIV_SMB), C(ISI_PRIV_NFS) (only for what O(gather) asks) and C(ISI_PRIV_LOGIN_PAPI) on both clusters.
+  - Needs C(ISI_PRIV_LOGIN_PAPI) and read access to C(ISI_PRIV_CLUSTER), C(ISI_PRIV_SYNCIQ), C(ISI_PRIV_NETWORK),
+    C(ISI_PRIV_AUTH), C(ISI_PRIV_QUOTA), C(ISI_PRIV_SMB) and C(ISI_PRIV_NFS) on both clusters (only for what
+    O(gather) asks); a read-only role is enough.
   - Never writes (no POST, PUT or DELETE besides the session login and logout).
 seealso:
   - module: onefs.dr.synciq_policy

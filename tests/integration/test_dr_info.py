@@ -345,3 +345,17 @@ def test_a_failed_read_fails_the_task_but_returns_the_rest(onefs):
     assert {e["state"] for e in result["policies"]} == {"protected"}     # the rest is still there
     assert result["pools"]["local"] and result["quotas"]["local"]
     assert onefs.writes() == []
+
+
+def test_a_read_only_account_is_enough(onefs):
+    args = dict(onefs.conn("source", username="auditor", password="auditor"))
+    args["peer"] = onefs.conn("target", username="auditor", password="auditor")
+    args["gather"] = ["cluster", "policies", "target_policies", "jobs", "reports", "pools", "spns", "quotas",
+                      "shares", "exports"]
+    result = onefs.run("dr_info", args, with_conn=False)
+    assert result["_rc"] == 0, result
+    assert result["summary"]["protected"] == 10
+    assert {s["name"] for s in result["shares"]["local"]} == {"home"}     # System zone: only /ifs/home
+    assert [e["paths"] for e in result["exports"]["local"]] == [["/ifs/data/it/scripts"]]
+    users = {e.get("user") for name in ("source", "target") for e in onefs.requests(name) if e.get("user")}
+    assert users == {"auditor"}, users
