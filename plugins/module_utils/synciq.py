@@ -603,6 +603,10 @@ class GroupSync:
                      clock=self._clock, sleep=self._sleep, cluster=getattr(self.client, "name", None))
         except WaitTimeoutError:
             self._time_out()
+        except OnefsError as err:
+            # The cluster stopped answering (retry budget spent): keep what is known per policy.
+            for entry in self._in("pending", "running"):
+                entry.fail("policy %s: polling the cluster failed, job state unknown: %s" % (entry.name, err))
         self.waited_s = round(self._clock() - started, 3)
 
     def _time_out(self):
@@ -774,6 +778,9 @@ class GroupWait:
             for entry in self._waiting():
                 entry.fail("policy %s: no finished sync that started at or after %s reached the "
                            "target within %ss%s" % (entry.name, int(self.since), self.timeout, _last_seen(entry)))
+        except OnefsError as err:
+            for entry in self._waiting():
+                entry.fail("policy %s: reading the target reports failed: %s" % (entry.name, err))
         self.waited_s = round(self._clock() - started, 3)
         return [entry.result(self.point_in_time_name) for entry in self.entries]
 

@@ -352,3 +352,25 @@ def test_same_name_from_two_sources_needs_source_cluster():
     finally:
         client.close()
         mock.stop()
+
+
+@pytest.mark.timeout(60)
+def test_group_sync_keeps_per_policy_results_when_the_cluster_stops_answering(ctl, demo):
+    client = PapiClient(hosts=[demo.url("source")], username="admin", password="admin", name="source",
+                        retry_budget=0.5, backoff_base=0.05, backoff_cap=0.1)
+    try:
+        policies = [synciq.get_policy(client, name) for name in ("fin-ap", "home")]
+        ctl.time_scale(1)     # jobs outlive the outage
+
+        def sleep_then_outage(seconds):
+            # the jobs are started; from the first poll on, the cluster answers 503
+            ctl.fail_next("source", r"/sync/jobs/?$", method="GET", status=503, count=1000)
+            time.sleep(seconds)
+
+        results = synciq.GroupSync(client, policies, poll_interval=0.05, timeout=30, sleep=sleep_then_outage).run()
+    finally:
+        ctl.clear_faults("source")
+        ctl.time_scale(50)
+        client.close()
+    assert [r["failed"] for r in results] == [True, True]
+    assert all("state unknown" in r["msg"] for r in results)
