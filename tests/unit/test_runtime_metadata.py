@@ -6,6 +6,7 @@ import yaml
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
+
 def _runtime():
     with open(os.path.join(ROOT, "meta", "runtime.yml"), encoding="utf-8") as f:
         return yaml.safe_load(f)
