@@ -475,6 +475,8 @@ def apply_plan(client, plan, zone, check_mode, retries, counter):
         result["diff"] = dict(change, before_header="target: " + header, after_header="target: " + header)
     if plan.get("id") is not None:
         result["id"] = plan["id"]
+    if plan.get("source_lock"):
+        result["source_lock"] = plan["source_lock"]
     if check_mode or plan["action"] == "none":
         return result
     if plan["action"] == "create":
@@ -497,14 +499,57 @@ def read_scope(client, kinds, zone, roots):
     return found
 
 
-def sync_plans(source_client, target_client, kinds, zone, target_zone, roots, pairs, remove_extra):
-    """Read both clusters and plan every object of the scope (no write)."""
+def unlocked_view(source_client, shares, zone, lock_dir):
+    """The source's shares as they are when not under the smb_lock data-integrity lock.
+
+    During a planned failover the source's shares are locked (deny Everyone)
+    before the configuration is copied; the target must get the permissions
+    clients had, not the lock.  For a share carrying the lock, the original
+    saved in the zone's lock record replaces ``permissions``/``run_as_root``.
+    The record is only read when a share in scope is locked.  Returns
+    ``(shares, notes)`` with a note per locked share, keyed by identity.
+    """
+    if not any(is_locked(share) for share in shares):
+        return shares, {}
+    record = LockStore(source_client, lock_dir, zone).load() or {"shares": {}}
+    saved = {name.lower(): entry for name, entry in record["shares"].items()}
+    view, notes = [], {}
+    for share in shares:
+        if not is_locked(share):
+            view.append(share)
+            continue
+        entry = saved.get(share["name"].lower())
+        if entry is None:
+            notes[identity(SMB, share)] = "source share is locked and has no saved original: copied as it is"
+            view.append(share)
+            continue
+        notes[identity(SMB, share)] = "source share is locked: its saved original permissions are copied"
+        view.append(dict(share, permissions=copy.deepcopy(entry.get("permissions") or []),
+                         run_as_root=copy.deepcopy(entry.get("run_as_root") or [])))
+    return view, notes
+
+
+def sync_plans(source_client, target_client, kinds, zone, target_zone, roots, pairs, remove_extra,
+               lock_dir=None):
+    """Read both clusters and plan every object of the scope (no write).
+
+    With ``lock_dir``, locked source shares are copied with their saved
+    originals (:func:`unlocked_view`).
+    """
     target_roots = [map_path(root, pairs) for root in roots or []]
     source = read_scope(source_client, kinds, zone, roots)
     target = read_scope(target_client, kinds, target_zone, target_roots)
+    notes = {}
+    if lock_dir and "smb_shares" in source:
+        source["smb_shares"], notes = unlocked_view(source_client, source["smb_shares"], zone, lock_dir)
     plans = []
     for name in kinds:
         plans.extend(plan_sync(KINDS[name], source[name], target[name], pairs, remove_extra))
+    for plan in plans:
+        if plan["kind"] == "smb_shares" and plan["wanted"] is not None:
+            note = notes.get(identity(SMB, plan["wanted"]))
+            if note:
+                plan["source_lock"] = note
     return plans
 
 
@@ -533,7 +578,7 @@ def run_plans(plans, fn, max_workers):
 
 def sync_config(source_client, target_client, kinds, zone, target_zone, roots=None, path_map=None,
                 remove_extra=False, check_mode=False, max_workers=4, retries=DEFAULT_CONFLICT_RETRIES,
-                counter=None):
+                counter=None, lock_dir=None):
     """Make the target's shares/exports/aliases of a scope match the source's.
 
     Reads both clusters once, plans every object, then applies the plans on a
@@ -541,7 +586,8 @@ def sync_config(source_client, target_client, kinds, zone, target_zone, roots=No
     more 409s).  Returns one result per object.
     """
     pairs = normalise_path_map(path_map)
-    plans = sync_plans(source_client, target_client, kinds, zone, target_zone, roots, pairs, remove_extra)
+    plans = sync_plans(source_client, target_client, kinds, zone, target_zone, roots, pairs, remove_extra,
+                       lock_dir)
     return run_plans(plans, lambda plan: apply_plan(target_client, plan, target_zone, check_mode, retries,
                                                     counter), max_workers)
 

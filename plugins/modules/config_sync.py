@@ -92,9 +92,27 @@ options:
         is reported as failed.
     type: int
     default: 8
+  locked_shares:
+    description:
+      - What to copy for a source SMB share that carries the data-integrity lock of M(onefs.dr.smb_lock)
+        (only deny Everyone, no C(run_as_root)).
+      - V(original) copies the C(permissions) and C(run_as_root) saved in the source's lock record under
+        O(lock_dir), so that the target gets what clients had before the lock. A locked share without a saved
+        original is copied as it is. Either way the result of the share says so in C(source_lock).
+      - V(as_is) copies the lock itself.
+      - The lock record is only read when a share in scope is locked.
+    type: str
+    choices: [original, as_is]
+    default: original
+  lock_dir:
+    description:
+      - Directory of the lock records on the source cluster, as given to M(onefs.dr.smb_lock).
+    type: str
+    default: /ifs/.onefs_dr/smb_lock
 notes:
   - The user on the target needs the RBAC privilege C(ISI_PRIV_SMB) and/or C(ISI_PRIV_NFS) with write access;
-    the user on the source needs them read-only.
+    the user on the source needs them read-only, plus read access to O(lock_dir) through the namespace API
+    (C(ISI_PRIV_NS_IFS_ACCESS)) when source shares are locked.
   - Data is not copied; SyncIQ does that. Paths must exist on the target (a OneFS share or export of a
     missing directory is refused).
 seealso:
@@ -191,6 +209,11 @@ results:
     changed:
       description: Whether this object changed.
       type: bool
+    source_lock:
+      description: For a source SMB share under the data-integrity lock, what was copied (see O(locked_shares)).
+      type: str
+      returned: for locked source shares when O(locked_shares=original)
+      sample: "source share is locked: its saved original permissions are copied"
     failed:
       description: Present and true when this object could not be written; the task's C(msg) names it.
       type: bool
@@ -239,6 +262,8 @@ ARGUMENT_SPEC = dict(
     remove_extra=dict(type="bool", default=False),
     max_workers=dict(type="int", default=4),
     conflict_retries=dict(type="int", default=protocols.DEFAULT_CONFLICT_RETRIES),
+    locked_shares=dict(type="str", choices=["original", "as_is"], default="original"),
+    lock_dir=dict(type="str", default=protocols.DEFAULT_LOCK_DIR),
 )
 
 
@@ -254,6 +279,9 @@ def input_error(params):
         return "zone must not be empty"
     if params["target_zone"] is not None and not params["target_zone"].strip():
         return "target_zone must not be empty"
+    lock_dir = protocols.norm_path(params["lock_dir"] or "")
+    if not lock_dir.startswith("/ifs/") or ".." in lock_dir.split("/"):
+        return "lock_dir must be a directory under /ifs, got %r" % params["lock_dir"]
     return protocols.validate_roots(params["paths"], "paths") or protocols.validate_path_map(params["path_map"])
 
 
@@ -267,7 +295,8 @@ def run(module):
         module.peer_client, module.client, kinds, zone, target_zone,
         roots=params["paths"], path_map=params["path_map"], remove_extra=params["remove_extra"],
         check_mode=module.check_mode, max_workers=params["max_workers"],
-        retries=params["conflict_retries"], counter=counter)
+        retries=params["conflict_retries"], counter=counter,
+        lock_dir=params["lock_dir"] if params["locked_shares"] == "original" else None)
     module.exit_results(results, counts=protocols.count_actions(results), conflicts_retried=counter.count,
                         zone=zone, target_zone=target_zone)
 

@@ -139,6 +139,8 @@ def test_one_failing_object_does_not_hide_the_others(onefs):
     ({"path_map": [{"source": "/ifs/data", "target": "data"}]}, "path_map[0].target"),
     ({"paths": ["data/finance"]}, "paths"),
     ({"path_map": [{"source": "/ifs/data"}]}, "target"),
+    ({"lock_dir": "/tmp/locks"}, "lock_dir"),
+    ({"locked_shares": "copy"}, "locked_shares"),
 ])
 def test_bad_values_fail_before_any_request(onefs, args, option):
     full = dict({"peer": peer(onefs)}, **args)
@@ -151,3 +153,21 @@ def test_missing_peer_is_named(onefs):
     result = onefs.run("config_sync", {"zone": "finance"}, cluster="target")
     assert result["_rc"] != 0 and "peer.onefs_host" in result["msg"]
     assert onefs.writes() == []
+
+
+def test_shares_locked_by_smb_lock_reach_the_target_with_their_original_permissions(onefs):
+    original = {s["name"]: s["permissions"] for s in onefs.state("source")["smb_shares"] if s["zone"] == "finance"}
+    locked = onefs.run("smb_lock", {"zone": "finance"}, cluster="source")
+    assert locked["_rc"] == 0 and locked["changed"] is True
+    result = onefs.run("config_sync", {"peer": peer(onefs), "zone": "finance", "kinds": ["smb_shares"]},
+                       cluster="target")
+    assert result["_rc"] == 0
+    assert {r["name"] for r in result["results"] if "saved original" in r.get("source_lock", "")} == {
+        "ap", "ar", "reports"}
+    copied = shares(onefs, "target", "finance")
+    assert {name: copied[name]["permissions"] for name in original} == original
+
+    as_is = onefs.run("config_sync", {"peer": peer(onefs), "zone": "finance", "kinds": ["smb_shares"],
+                                      "locked_shares": "as_is"}, cluster="target", check=True)
+    assert {r["name"]: r["fields"] for r in as_is["results"]} == {
+        "ap": ["permissions", "run_as_root"], "ar": ["permissions"], "reports": ["permissions"]}

@@ -203,6 +203,30 @@ def test_exhausted_conflicts_fail_that_object_without_hiding_the_others(ctl, sou
     assert any(a["name"] == "/builds" for a in ctl.state("target")["nfs_aliases"])
 
 
+def test_locked_source_shares_are_copied_with_their_saved_originals(ctl, source, target):
+    wanted = comparable(p.SMB, ctl.state("source")["smb_shares"], "finance")
+    p.lock_shares(source, "finance", p.DEFAULT_LOCK_DIR, names=["ar", "reports"])
+    # "ap" exists on the target already; lock it by hand on the source too, without a record entry
+    source.put(p.SMB_SHARES + "/ap", {"permissions": [p.DENY_EVERYONE], "run_as_root": []}, query={"zone": "finance"})
+    results = sync(source, target, "finance", kinds=["smb_shares"], lock_dir=p.DEFAULT_LOCK_DIR)
+    notes = {r["name"]: r.get("source_lock", "") for r in results}
+    assert "saved original" in notes["ar"] and "saved original" in notes["reports"]
+    assert "no saved original" in notes["ap"]
+    copied = comparable(p.SMB, ctl.state("target")["smb_shares"], "finance")
+    assert copied["ar"] == wanted["ar"] and copied["reports"] == wanted["reports"]
+    assert p.is_locked(copied["ap"])
+
+
+def test_locked_source_shares_copied_as_is_without_lock_dir(ctl, source, target):
+    p.lock_shares(source, "finance", p.DEFAULT_LOCK_DIR, names=["ar"])
+    ctl.call("DELETE", "requests")
+    results = sync(source, target, "finance", kinds=["smb_shares"])
+    assert not [r for r in results if "source_lock" in r]
+    assert not [e for e in ctl.log("source") if e["path"].startswith("/namespace")], "no record read"
+    ar = next(s for s in ctl.state("target")["smb_shares"] if s["name"] == "ar")
+    assert p.is_locked(ar)
+
+
 # --- SMB lock ------------------------------------------------------------------------------
 
 def finance_shares(ctl):
