@@ -256,8 +256,7 @@ class Handler(BaseHTTPRequestHandler):
                     self._reset_connection()
                 raise ApiError(decision.status, decision.code, decision.message)
         except ApiError as err:
-            status, payload, content_type = err.status, _json(err.body()), "application/json"
-            extra = {"WWW-Authenticate": 'Basic realm="onefs-mock"'} if err.status == 401 else {}
+            status, payload, content_type, extra = err.status, _json(err.body()), "application/json", {}
         self._log(cluster, raw_path, query, raw_body, status, started, user)
         self._send(status, payload, content_type, extra)
 

@@ -166,3 +166,12 @@ def test_https_with_the_generated_ca(tmp_path):
         assert "Secure" in response.headers["Set-Cookie"]
     finally:
         mock.stop()
+
+
+def test_basic_auth_can_be_disabled_by_the_scenario(mock, control):
+    control.seed({"clusters": {"source": {"basic_auth": False}}})
+    assert requests.get(mock.url("source") + CONFIG, auth=("admin", "admin"), timeout=10).status_code == 401
+    http, response = login(mock)
+    assert response.status_code == 201
+    assert http.get(mock.url("source") + CONFIG, headers=session_headers(http, mock), timeout=10).status_code == 200
+    assert requests.get(mock.url("target") + CONFIG, auth=("admin", "admin"), timeout=10).status_code == 200

@@ -310,3 +310,22 @@ def test_sync_paths_accept_every_version_up_to_latest(api, control):
     control.wait_idle(10)
     targets = api.get("target", "/platform/1/sync/target/policies", params={"target_path": "/ifs/dr/app"}).json()
     assert targets["total"] == 1 and targets["policies"][0]["name"] == "p1"
+
+
+def test_sync_settings_service_and_job_limit(api, control):
+    settings = api.get("source", "/platform/16/sync/settings").json()["settings"]
+    assert settings["service"] == "on" and settings["max_concurrent_jobs"] == 50
+    setup_policy(api)
+    assert api.put("source", "/platform/16/sync/settings", json={"service": "off"}).status_code == 204
+    response = api.job("source", "p1")
+    assert response.status_code == 409 and "service is off" in response.json()["errors"][0]["message"]
+    assert api.put("source", "/platform/16/sync/settings", json={"service": "paused"}).status_code == 204
+    assert api.job("source", "p1").status_code == 201
+    with pytest.raises(Exception):
+        control.wait_idle(0.3)                     # paused service: the job waits
+    assert api.get("source", JOBS + "/p1").json()["jobs"][0]["state"] == "scheduled"
+    assert api.put("source", "/platform/16/sync/settings", json={"service": "on"}).status_code == 204
+    control.wait_idle(10)
+    assert api.policy("source", "p1")["last_job_state"] == "finished"
+    assert api.put("source", "/platform/16/sync/settings", json={"service": "maybe"}).status_code == 400
+    assert api.put("source", "/platform/16/sync/settings", json={"bogus": 1}).status_code == 400

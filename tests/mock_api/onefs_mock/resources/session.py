@@ -39,6 +39,7 @@ def _init(cluster, section: Dict[str, Any]) -> None:
         "sessions": {},
         "timeout_inactive": int(timeouts.get("timeout_inactive", 900)),
         "timeout_absolute": int(timeouts.get("timeout_absolute", 14400)),
+        "basic_auth": bool(section.get("basic_auth", True)),   # sites may disable HTTP Basic on 8080
     }
 
 
@@ -92,6 +93,8 @@ def authenticate(cluster, headers) -> Dict[str, Any]:
     """The user of a request, or 401 'authorization required'."""
     authorization = headers.get("authorization") or ""
     if authorization[:6].lower() == "basic ":
+        if not cluster.store["session"]["basic_auth"]:
+            raise _unauthorized()
         try:
             decoded = base64.b64decode(authorization[6:].strip(), validate=True).decode("utf-8")
         except (binascii.Error, UnicodeDecodeError, ValueError):

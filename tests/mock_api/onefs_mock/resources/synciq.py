@@ -109,6 +109,27 @@ COUNTERS = (
 )
 
 
+SETTINGS_DEFAULTS: Dict[str, Any] = {
+    "bandwidth_reservation_reserve_absolute": None, "bandwidth_reservation_reserve_percentage": 1,
+    "cluster_certificate_id": "", "encryption_cipher_list": "", "encryption_required": False,
+    "force_interface": False, "max_concurrent_jobs": 50, "ocsp_address": "", "ocsp_issuer_certificate_id": "",
+    "password_set": False, "preferred_rpo_alert": 0, "renegotiation_period": 28800, "report_email": [],
+    "report_max_age": 31536000, "report_max_count": 2000, "restrict_target_network": False, "rpo_alerts": True,
+    "service": "on", "service_history_max_age": 31536000, "service_history_max_count": 2000, "source_network": None,
+    "tw_chkpt_interval": 0, "use_workers_per_node": False,
+}
+SETTINGS_SPEC: Dict[str, Any] = {
+    "bandwidth_reservation_reserve_absolute": "int?", "bandwidth_reservation_reserve_percentage": "int",
+    "cluster_certificate_id": "str", "encryption_cipher_list": "str", "encryption_required": "bool",
+    "force_interface": "bool", "max_concurrent_jobs": "int", "ocsp_address": "str",
+    "ocsp_issuer_certificate_id": "str", "password": "str", "preferred_rpo_alert": "int",
+    "renegotiation_period": "int", "report_email": "list[str]", "report_max_age": "int", "report_max_count": "int",
+    "restrict_target_network": "bool", "rpo_alerts": "bool", "service": ("on", "off", "paused"),
+    "service_history_max_age": "int", "service_history_max_count": "int", "source_network": "obj?",
+    "tw_chkpt_interval": "int", "use_workers_per_node": "bool",
+}
+
+
 # --- store ------------------------------------------------------------------------------------
 
 def _store(cluster) -> Dict[str, Any]:
@@ -116,6 +137,7 @@ def _store(cluster) -> Dict[str, Any]:
     # which may not have been initialised yet.
     return cluster.store.setdefault("synciq", {
         "policies": {}, "targets": {}, "jobs": {}, "reports": [], "target_reports": [], "job_seq": {}, "wsm": {},
+        "settings": dict(SETTINGS_DEFAULTS),
     })
 
 
@@ -336,6 +358,8 @@ def _fire_trigger(cluster, policy_id: str) -> None:
     policy = _store(cluster)["policies"].get(policy_id)
     if policy is None or not _wsm_ready(policy) or not policy["_dirty"] or _active_job(cluster, policy["name"]):
         return
+    if _store(cluster)["settings"]["service"] == "off":
+        return
     start_job(cluster, policy, "run")
 
 
@@ -553,7 +577,10 @@ class Job:
 def _promote(cluster) -> None:
     """Start waiting jobs while fewer than max_running_jobs run."""
     jobs = _store(cluster)["jobs"]
-    limit = int(cluster.world.simulation["max_running_jobs"])
+    limit = min(int(cluster.world.simulation["max_running_jobs"]),
+                int(_store(cluster)["settings"]["max_concurrent_jobs"]))
+    if _store(cluster)["settings"]["service"] != "on":
+        return                       # service off or paused: nothing starts
     running = sum(1 for j in jobs.values() if j.state == "running")
     for job in sorted(jobs.values(), key=lambda j: j.created):
         if running >= limit:
@@ -790,6 +817,8 @@ ACTION_ABORT = {"run": _abort_nothing, "test": _abort_nothing, "allow_write": _a
 # --- job routes --------------------------------------------------------------------------------------------
 
 def _check_startable(cluster, name: str, policy: Optional[Dict[str, Any]]) -> None:
+    if _store(cluster)["settings"]["service"] == "off":
+        raise conflict("The SyncIQ service is off; turn it on (sync/settings service) before starting a job")
     if _active_job(cluster, name):
         raise conflict("Policy %s already has an active job" % name)
     if policy is None:
@@ -915,6 +944,27 @@ def cancel_from_target(req, cluster):
         if candidate is not None:
             candidate.cancel()
     return Response(201, {"id": record["id"]})
+
+
+# --- settings ---------------------------------------------------------------------------------------------
+
+@route("GET", "/platform/{v}/sync/settings", min_version=1)
+def get_settings(req, cluster):
+    return {"settings": dict(_store(cluster)["settings"])}
+
+
+@route("PUT", "/platform/{v}/sync/settings", min_version=1, privilege=PRIVILEGE)
+def put_settings(req, cluster):
+    body = _shared.validate(req.body, SETTINGS_SPEC, "sync settings")
+    _shared.require_change(body, "sync settings")
+    if "max_concurrent_jobs" in body and not 1 <= body["max_concurrent_jobs"] <= 200:
+        raise bad_request("Field: max_concurrent_jobs must be between 1 and 200", "max_concurrent_jobs")
+    settings = _store(cluster)["settings"]
+    if "password" in body:
+        settings["password_set"] = bool(body.pop("password"))
+    settings.update(body)
+    _promote(cluster)                 # service back on, or a higher limit: waiting jobs may start
+    return Response(204)
 
 
 # --- reports ----------------------------------------------------------------------------------------------
