@@ -46,7 +46,7 @@ export PYTHONDONTWRITEBYTECODE := 1
 QUIET_PIP := sed -u "/^WARNING: Location '.*' is ignored: it is neither a file nor a directory/d"
 
 .PHONY: help venv tree unit mocktest integration sanity lint build importer changelog-lint \
-        molecule test demo docs bench clean distclean
+        molecule test demo docs ee bench clean distclean
 
 help:
 	@echo "onefs.dr targets:"
@@ -62,7 +62,9 @@ help:
 	@echo "  make importer        galaxy-importer on the tarball (fails on ERROR/WARNING)"
 	@echo "  make integration     pytest tests/integration (ansible-playbook against the mock)"
 	@echo "  make molecule        molecule test --all (extensions/molecule), if scenarios exist"
+	@echo "  make demo            (also the last step of make test)"
 	@echo "  make docs            render module docs with ansible-doc into build/docs"
+	@echo "  make ee              execution-environment build context in build/ee (ansible-builder create)"
 	@echo "  make bench           benchmarks (later)"
 	@echo "  make clean / distclean"
 
@@ -147,7 +149,7 @@ endif
 
 # Fast failures first; the slow, cold-cache steps last. Stops at the first failing step;
 # `make test KEEP_GOING=1` runs every step and lists the failed ones at the end.
-TEST_STEPS := changelog-lint unit mocktest build lint sanity importer integration molecule
+TEST_STEPS := changelog-lint unit mocktest build lint sanity importer integration molecule demo
 KEEP_GOING ?=
 test: venv tree
 	@start=$$(date +%s); failed=""; \
