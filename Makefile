@@ -65,7 +65,7 @@ help:
 	@echo "  make demo            (also the last step of make test)"
 	@echo "  make docs            render module docs with ansible-doc into build/docs"
 	@echo "  make ee              execution-environment build context in build/ee (ansible-builder create)"
-	@echo "  make bench           benchmarks (later)"
+	@echo "  make bench           run every benchmarks/*.py (prints figures)"
 	@echo "  make clean / distclean"
 
 # ---------------------------------------------------------------- environment
@@ -174,6 +174,12 @@ docs: venv tree
 	  [ -e "$$f" ] || continue; m=$$(basename $$f .py); \
 	  $(BIN)/ansible-doc -t module onefs.dr.$$m > build/docs/$$m.txt; echo "build/docs/$$m.txt"; \
 	done
+
+# Execution-environment build context (ansible-builder build needs a container runtime).
+ee: build
+	rm -rf build/ee
+	$(BIN)/ansible-builder create -f execution-environment.yml --context build/ee
+	$(BIN)/ansible-builder introspect --sanitize build/collections
 
 bench: venv tree
 	@for f in benchmarks/*.py; do echo "== $$f"; $(BIN)/python $$f || exit 1; done
