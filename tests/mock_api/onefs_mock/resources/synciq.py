@@ -18,7 +18,7 @@ Every behaviour the reference marks UNVERIFIED is listed in the README.
 import logging
 import re
 import time
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Optional
 
 from ..framework import ApiError, Response, bad_request, conflict, exists, not_found, register_area, route, single
 from ..state import BUSY_CHECKS, new_id
