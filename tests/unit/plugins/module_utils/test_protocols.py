@@ -227,6 +227,19 @@ def test_locked_source_shares_copied_as_is_without_lock_dir(ctl, source, target)
     assert p.is_locked(ar)
 
 
+@pytest.mark.parametrize("status, code", [(503, "AEC_SERVICE_UNAVAILABLE"), (409, "AEC_CONFLICT")])
+def test_a_create_applied_but_answered_with_an_error_is_not_sent_twice(ctl, source, target, status, code):
+    ctl.call("POST", "faults", {"fail_next": [{"method": "POST", "path": "/nfs/exports$", "count": 1,
+                                               "status": status, "code": code, "after": True}]},
+             cluster="target")
+    results = sync(source, target, "System", kinds=["nfs_exports"])
+    assert [(r["name"], r["action"], r.get("failed")) for r in results] == [("/ifs/data/it/scripts", "create", None)]
+    exports = [e for e in ctl.state("target")["nfs_exports"] if e["paths"] == ["/ifs/data/it/scripts"]]
+    assert len(exports) == 1 and results[0]["id"] == exports[0]["id"]
+    posts = [w for w in ctl.writes("target") if w["method"] == "POST"]
+    assert len(posts) == 1
+
+
 # --- SMB lock ------------------------------------------------------------------------------
 
 def finance_shares(ctl):
