@@ -171,3 +171,15 @@ def test_shares_locked_by_smb_lock_reach_the_target_with_their_original_permissi
                                       "locked_shares": "as_is"}, cluster="target", check=True)
     assert {r["name"]: r["fields"] for r in as_is["results"]} == {
         "ap": ["permissions", "run_as_root"], "ar": ["permissions"], "reports": ["permissions"]}
+
+
+def test_a_read_only_user_on_the_source_is_enough(onefs):
+    onefs.run("smb_lock", {"zone": "finance", "shares": ["ar"]}, cluster="source")   # a record to read too
+    onefs.clear_log()
+    reader = onefs.conn("source", username="auditor", password="auditor")
+    result = onefs.run("config_sync", {"peer": reader, "zone": "finance"}, cluster="target")
+    assert result["_rc"] == 0, result.get("msg")
+    assert result["counts"]["create"] == 4
+    assert [r["name"] for r in result["results"] if r.get("source_lock")] == ["ar"]
+    assert {e.get("user") for e in onefs.requests("source") if e.get("cluster") == "source"
+            and e["path"].startswith(("/platform", "/namespace"))} == {"auditor"}

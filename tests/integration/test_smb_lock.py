@@ -134,3 +134,12 @@ def test_unknown_share_name_fails_before_any_write(onefs):
     result = onefs.run("smb_lock", {"zone": "finance", "shares": ["ap", "nope"]})
     assert result["_rc"] != 0 and "shares" in result["msg"] and "nope" in result["msg"]
     assert onefs.writes() == []
+
+
+def test_a_user_who_cannot_save_the_record_locks_nothing(onefs):
+    before = finance(onefs)
+    conn = onefs.conn("source", username="auditor", password="auditor")
+    result = onefs.run("smb_lock", dict(conn, zone="finance"), with_conn=False)
+    assert result["_rc"] != 0 and "403" in result["msg"]
+    assert finance(onefs) == before
+    assert not [w for w in onefs.writes("source") if w["path"].startswith(SHARES)]
