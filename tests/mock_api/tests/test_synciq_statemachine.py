@@ -4,8 +4,8 @@ Each example resets the mock, protects one directory, then applies a random sequ
 the calls a DR tool makes (runs, allow_write, revert, resync_prep on either side, enable,
 disable, writes on both sides, break association, reset, delete).  After every step and
 once the mock is idle: no 5xx, no job stuck, no transient failover state left behind, the
-read-only paths are exactly the writes_disabled target records, and a read-only path
-really refuses writes.
+read-only paths are exactly the writes_disabled target records, a read-only path
+really refuses writes, and a finished run leaves the target equal to the source.
 """
 
 import pytest
@@ -48,6 +48,25 @@ def apply(api, step, counter):
     return api.delete(cluster, POLICIES + "/" + name)
 
 
+def subtree(files, root):
+    return {path[len(root):]: value for path, value in files.items() if path.startswith(root + "/")}
+
+
+def check_copied(api, control, step, response):
+    """After a successful run, the target directory holds exactly the source directory."""
+    kind, cluster, name, action = step
+    if kind != "job" or action is not None or response.status_code != 201:
+        return
+    policy = api.policy(cluster, name)
+    if policy["last_job_state"] != "finished":
+        return
+    clusters = control.state_all()["clusters"]
+    peer = "target" if cluster == "source" else "source"
+    source = subtree(clusters[cluster]["files"], policy["source_root_path"])
+    target = subtree(clusters[peer]["files"], policy["target_path"])
+    assert source == target, step
+
+
 def check_invariants(api, control):
     control.wait_idle(20)
     everything = control.state_all()["clusters"]
@@ -76,3 +95,4 @@ def test_random_dr_sequences_keep_the_invariants(mock, api, control, steps):
         assert response.status_code < 500, (step, response.text)
         assert response.status_code in (200, 201, 204, 400, 403, 404, 409), (step, response.text)
         check_invariants(api, control)
+        check_copied(api, control, step, response)
