@@ -522,6 +522,7 @@ def _read_area(client, area, zone):
 def _identify(entry, zone):
     """Phase 1 on one cluster: log in, read its identity (and the zone's base path)."""
     from . import synciq
+    from .errors import NotFoundError
 
     label, client = entry
     data = {"label": label, "visible": True, "error": None}
@@ -530,9 +531,10 @@ def _identify(entry, zone):
     if zone:
         try:
             data["zone_path"] = synciq.zone_base_path(client, zone)
-        except Exception as err:  # noqa: BLE001 - a zone missing on the peer only narrows its scope
+        except NotFoundError as err:
             if label == LOCAL:
                 raise
+            # A zone missing on the peer only narrows the scope to what the local cluster selects.
             data["zone_error"] = str(err)
     return data
 
