@@ -369,15 +369,18 @@ def create_object(client, kind, wanted, zone, retries, counter=None):
         body["zone"] = zone
 
     def already_there():
-        # A create answered with a conflict may still have happened; never
-        # create twice (a second export of the same paths would be a duplicate).
+        # A create answered with an error may still have happened; never
+        # create twice.  Only an object with exactly the wanted settings counts:
+        # one that differs was made by someone else and the create has failed.
         if kind.name == "nfs_exports":
-            for record in list_objects(client, kind, zone):
-                if identity(kind, record) == identity(kind, wanted):
-                    return {"id": record.get("id")}
-            return None
-        found = get_object(client, kind, wanted, zone)
-        return {"id": found.get("id")} if found else None
+            candidates = [r for r in list_objects(client, kind, zone) if identity(kind, r) == identity(kind, wanted)]
+        else:
+            found = get_object(client, kind, wanted, zone)
+            candidates = [found] if found else []
+        for record in candidates:
+            if not differing_fields(kind, wanted, record):
+                return {"id": record.get("id")}
+        return None
 
     return write_with_conflict_retry(
         lambda: client.post(kind.base, body, query={"zone": zone}, verify=already_there,

@@ -340,3 +340,15 @@ def test_conflicts_during_lock_are_retried(ctl, source):
     assert not [r for r in results if r.get("failed")]
     assert counter.count == len([w for w in ctl.writes("source") if w["status"] == 409])
     assert all(p.is_locked(s) for s in finance_shares(ctl).values())
+
+
+def test_a_conflicting_create_is_not_taken_for_our_own(ctl, source, target):
+    # the target exports the path already, with other clients: OneFS refuses a second export (409)
+    target.post(p.NFS_EXPORTS, {"paths": ["/ifs/data/finance/reports"], "clients": ["10.99.0.1"]},
+                query={"zone": "finance"})
+    source.post(p.NFS_EXPORTS, {"paths": ["/ifs/data/finance/reports"], "clients": ["10.10.8.0/24"]},
+                query={"zone": "finance", "force": True})
+    counter = p.ConflictCounter()
+    results = sync(source, target, "finance", counter=counter, kinds=["nfs_exports"], retries=1)
+    assert [(r["action"], bool(r.get("failed"))) for r in results] == [("update", False), ("create", True)]
+    assert counter.count == 1
