@@ -120,6 +120,8 @@ def test_quotas_through_the_sdk(mock):
     with pytest.raises(sdk.rest.ApiException) as gone:
         quota.get_quota_quota(ids[2])
     assert gone.value.status == 404
+    summary = quota.get_quota_quotas_summary().summary
+    assert (summary.count, summary.directory_quotas_count) == (2, 2)
     seeded = sdk.QuotaApi(client(mock)).list_quota_quotas()
     user = [q for q in seeded.quotas if q.type == "user"][0]
     assert user.persona.id == "UID:2001"

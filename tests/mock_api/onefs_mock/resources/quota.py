@@ -305,3 +305,19 @@ def delete_quotas(req, cluster):
         for ident in doomed:
             del _store(cluster)[ident]
     return None
+
+
+@route("GET", "/platform/{v}/quota/quotas-summary", privilege=PRIV)
+def quotas_summary(req, cluster):
+    with cluster.world.lock:
+        records = list(_store(cluster).values())
+    count = {kind: sum(1 for r in records if r["type"] == kind) for kind in TYPES}
+    return {"summary": {
+        "count": len(records),
+        "default_group_quotas_count": count["default-group"],
+        "default_user_quotas_count": count["default-user"],
+        "directory_quotas_count": count["directory"] + count["default-directory"],
+        "group_quotas_count": count["group"],
+        "linked_quotas_count": sum(1 for r in records if r.get("linked")),
+        "user_quotas_count": count["user"],
+    }}
