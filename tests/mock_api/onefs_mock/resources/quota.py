@@ -110,16 +110,29 @@ def _record(ident: str, body: Dict[str, Any], persona, thresholds: Dict[str, Any
     }
 
 
-def _usage(cluster: Any, path: str) -> Dict[str, Any]:
-    """Logical usage from the namespace files under ``path`` (0 if that area keeps none)."""
-    size, count = 0, 0
+def _usages(cluster: Any, paths: List[str]) -> Dict[str, Dict[str, Any]]:
+    """Logical usage of each quota path from the namespace files under it.
+
+    One pass over the files, adding each to every ancestor that is a quota
+    path: a list of many quotas stays linear in the number of files.
+    """
+    totals = {path: [0, 0] for path in paths}
     files = cluster.store.get("files")
-    if isinstance(files, dict):
+    if isinstance(files, dict) and totals:
         for name, item in files.items():
-            if not isinstance(name, str) or not _shared.is_inside(name, path):
+            if not isinstance(name, str):
                 continue
-            count += 1
-            size += _file_size(item)
+            size = _file_size(item)
+            node = name
+            while node:
+                if node in totals:
+                    totals[node][0] += size
+                    totals[node][1] += 1
+                node = node.rpartition("/")[0]
+    return {path: _usage_block(size, count) for path, (size, count) in totals.items()}
+
+
+def _usage_block(size: int, count: int) -> Dict[str, Any]:
     return {"applogical": size, "applogical_ready": True, "fslogical": size, "fslogical_ready": True,
             "fsphysical": size, "fsphysical_ready": True, "inodes": count, "inodes_ready": True,
             "physical": size, "physical_data": size, "physical_data_ready": True,
@@ -142,9 +155,13 @@ def _file_size(item: Any) -> int:
     return 0
 
 
-def _view(cluster: Any, record: Dict[str, Any]) -> Dict[str, Any]:
+def _views(cluster: Any, records: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
+    usages = _usages(cluster, sorted({record["path"] for record in records}))
+    return [_view(record, usages[record["path"]]) for record in records]
+
+
+def _view(record: Dict[str, Any], usage: Dict[str, Any]) -> Dict[str, Any]:
     view = dict(record)
-    usage = _usage(cluster, record["path"])
     thresholds = {name: record["thresholds"].get(name) for name in THRESHOLD_SPEC}
     for name in ("hard", "soft", "advisory"):
         limit = thresholds[name]
@@ -192,7 +209,7 @@ def init(cluster: Any, seed: Dict[str, Any]) -> None:
 
 
 def dump(cluster: Any) -> List[Dict[str, Any]]:
-    return [_view(cluster, record) for record in _store(cluster).values()]
+    return _views(cluster, list(_store(cluster).values()))
 
 
 register_area("quotas", init=init, dump=dump)
@@ -246,7 +263,7 @@ def list_quotas(req, cluster):
     query = _shared.list_query(req.query)
     _check_query(query)
     with cluster.world.lock:
-        items = [_view(cluster, r) for r in _store(cluster).values() if _matches(r, query)]
+        items = _views(cluster, [r for r in _store(cluster).values() if _matches(r, query)])
     return _shared.page(items, query, "quotas", total=False)
 
 
@@ -262,7 +279,7 @@ def create_quota(req, cluster):
 @route("GET", "/platform/{v}/quota/quotas/{id}", privilege=PRIV)
 def get_quota(req, cluster):
     with cluster.world.lock:
-        return single("quotas", _view(cluster, _find(cluster, req.params["id"])))
+        return single("quotas", _views(cluster, [_find(cluster, req.params["id"])])[0])
 
 
 @route("PUT", "/platform/{v}/quota/quotas/{id}", privilege=PRIV)
