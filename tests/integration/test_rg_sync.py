@@ -20,6 +20,20 @@ def policy_of(onefs, name):
     return next((p for p in onefs.state("source")["policies"] if p["name"] == name), None)
 
 
+def mark_conflicted(onefs, name):
+    """Put a policy in OneFS's error state (conflicted) through the API, as a failed job would."""
+    from ansible_collections.onefs.dr.plugins.module_utils.client import PapiClient
+
+    conn = onefs.conn("source")
+    client = PapiClient(hosts=[conn["onefs_host"]], port=conn["onefs_port"], username="admin", password="admin",
+                        ca_path=onefs.ca_path, validate_certs=bool(onefs.ca_path))
+    try:
+        body = {"conflicted": True, "schedule": "every 1 hours", "enabled": True}
+        client.put("/platform/14/sync/policies/%s" % name, body)
+    finally:
+        client.close()
+
+
 def job_posts(onefs, cluster="source"):
     return [w for w in onefs.writes(cluster) if w["method"] == "POST" and "/sync/jobs" in w["path"]]
 
@@ -158,3 +172,15 @@ def test_lost_answer_of_a_job_start_never_starts_a_second_job(onefs):
     assert len(job_posts(onefs)) == 1
     reports = [r for r in onefs.state("source")["reports"] if r["policy_name"] == "eng-src"]
     assert len(reports) == 2          # the seed's initial sync and exactly one new job
+
+
+@pytest.mark.timeout(120)
+def test_conflicted_policy_is_resolved_and_synced(onefs):
+    mark_conflicted(onefs, "fin-reports")
+    onefs.clear_log()
+    result = onefs.run("rg_sync", {"policies": ["fin-reports", "fin-ap"], "poll_interval": 0.1})
+    assert result["_rc"] == 0
+    first = result["results"][0]
+    assert first["actions"] == ["resolve conflict", "start job"] and first["retries"] == 1
+    assert first["state"] == "finished"
+    assert policy_of(onefs, "fin-reports")["conflicted"] is False

@@ -78,7 +78,7 @@ def test_create_without_required_fields_names_them(onefs):
 
 
 def test_delete_with_active_job_needs_force_others_still_reported(onefs):
-    onefs._control("POST", "/_mock/time", json={"scale": 1})
+    onefs._control("POST", "/_mock/time", json={"scale": 0.2})    # the job runs >= 10 s: still active below
     try:
         started = onefs.run("rg_sync", {"policies": ["home"], "timeout": 1, "poll_interval": 0.2})
         assert started["results"][0]["actions"] == ["start job"]
@@ -99,3 +99,29 @@ def test_resolve_conflict_is_a_no_change_on_a_healthy_policy(onefs):
     assert result["_rc"] == 0 and result["changed"] is False
     for write in onefs.writes("source"):
         assert write["body"]["schedule"] == "every 1 hours" and write["body"]["enabled"] is True
+
+
+def mark_conflicted(onefs, name):
+    """What OneFS does after certain failed jobs: the policy stays conflicted until resolved."""
+    from ansible_collections.onefs.dr.plugins.module_utils.client import PapiClient
+
+    conn = onefs.conn("source")
+    client = PapiClient(hosts=[conn["onefs_host"]], port=conn["onefs_port"], username="admin", password="admin",
+                        ca_path=onefs.ca_path, validate_certs=bool(onefs.ca_path))
+    try:
+        body = {"conflicted": True, "schedule": "every 1 hours", "enabled": True}
+        client.put("/platform/14/sync/policies/%s" % name, body)
+    finally:
+        client.close()
+
+
+def test_resolve_conflict_of_a_conflicted_policy(onefs):
+    mark_conflicted(onefs, "fin-reports")
+    onefs.clear_log()
+    planned = onefs.run("synciq_policy", {"name": "fin-reports", "conflicted": False}, check=True)
+    assert planned["changed"] is True and planned["results"][0]["actions"] == ["resolve conflict"]
+    assert onefs.writes() == []
+    done = onefs.run("synciq_policy", {"name": "fin-reports", "conflicted": False})
+    assert done["changed"] is True and policy_of(onefs, "fin-reports")["conflicted"] is False
+    assert [w["body"] for w in onefs.writes("source")] == [
+        {"conflicted": False, "schedule": "every 1 hours", "enabled": True}]

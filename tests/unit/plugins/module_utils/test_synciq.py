@@ -100,12 +100,16 @@ def test_create_then_unchanged(ctl, clients):
 
 
 def test_delete_with_active_job_needs_force(ctl, clients):
-    synciq.start_job(clients["source"], "home")
-    with pytest.raises(OnefsError) as caught:
-        synciq.ensure_policy(clients["source"], "home", {}, state="absent")
-    assert "force" in str(caught.value)
-    assert policy_of(ctl, "home") is not None
-    result = synciq.ensure_policy(clients["source"], "home", {}, state="absent", force=True)
+    ctl.time_scale(0.2)     # the job runs >= 10 s: still active below
+    try:
+        synciq.start_job(clients["source"], "home")
+        with pytest.raises(OnefsError) as caught:
+            synciq.ensure_policy(clients["source"], "home", {}, state="absent")
+        assert "force" in str(caught.value)
+        assert policy_of(ctl, "home") is not None
+        result = synciq.ensure_policy(clients["source"], "home", {}, state="absent", force=True)
+    finally:
+        ctl.time_scale(50)
     assert result["changed"] and "force" in result["actions"][0]
     assert policy_of(ctl, "home") is None
 
@@ -175,7 +179,7 @@ def test_group_sync_never_runs_more_than_max_running_jobs(ctl, clients):
 
 @pytest.mark.timeout(60)
 def test_group_sync_joins_a_running_job(ctl, clients):
-    ctl.time_scale(5)   # slow enough that the job is still running when the group looks
+    ctl.time_scale(1)   # slow enough (2 s) that the job is still running when the group looks
     try:
         synciq.start_job(clients["source"], "home")
         ctl.clear_requests()
