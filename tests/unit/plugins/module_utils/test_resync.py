@@ -1,0 +1,82 @@
+"""resync.py against the in-process mock: plans from live state, the job bound, waits."""
+
+import pytest
+
+from ansible_collections.onefs.dr.plugins.module_utils import resync, synciq
+from ansible_collections.onefs.dr.plugins.module_utils.client import PapiClient
+from ansible_collections.onefs.dr.plugins.module_utils.parallel import run_each
+
+NAMES = ["fin-ap", "eng-src", "eng-docs"]
+
+
+@pytest.fixture(scope="module")
+def demo():
+    from onefs_mock.testing import start_mock
+
+    mock = start_mock(clusters=("source", "target"), seed="demo", tls=False, latency_ms=0, time_scale=50)
+    yield mock
+    mock.stop()
+
+
+@pytest.fixture
+def ctl(demo):
+    demo.control.reset()
+    demo.control.clear_requests()
+    return demo.control
+
+
+@pytest.fixture
+def clients(demo, ctl):
+    made = {name: PapiClient(hosts=[demo.url(name)], username="admin", password="admin", name=name,
+                             retry_budget=5, backoff_base=0.05, backoff_cap=0.2)
+            for name in ("source", "target")}
+    yield made
+    for client in made.values():
+        client.close()
+
+
+def fail_over(clients, names):
+    for name in names:
+        record = synciq.get_target_record(clients["target"], name)
+        plan = synciq.plan_target(clients["target"], name, synciq.WRITES_ENABLED)
+        synciq.apply_target(clients["target"], plan, synciq.WRITES_ENABLED, timeout=60, poll_interval=0.05)
+        assert record is not None
+
+
+def test_plan_refuses_a_target_that_was_not_failed_over(clients):
+    guid = resync.cluster_guid(clients["source"])
+    with pytest.raises(resync.RefusedError) as err:
+        resync.plan_resync(clients["source"], clients["target"], "fin-ap", guid)
+    assert "writes_disabled" in str(err.value) and "local_target" in str(err.value)
+
+
+@pytest.mark.timeout(120)
+def test_max_running_jobs_one_runs_the_jobs_one_after_the_other(clients, ctl):
+    fail_over(clients, NAMES)
+    ctl.clear_requests()
+    guid = resync.cluster_guid(clients["source"])
+    plans = [resync.plan_resync(clients["source"], clients["target"], name, guid) for name in NAMES]
+    assert [p["actions"] for p in plans] == [["resync_prep"]] * 3
+    runner = resync.ResyncRunner(clients["source"], clients["target"], guid, timeout=60, poll_interval=0.05,
+                                 max_running_jobs=1)
+    results = run_each(plans, runner.apply, max_workers=3, name_of=lambda p: p["name"])
+    assert all(r.ok for r in results), [r.error for r in results]
+    log = ctl.requests(cluster="source")
+    posts = [r for r in log if r["method"] == "POST" and r["path"].endswith("/sync/jobs")]
+    assert len(posts) == 3
+    # before each next POST, the previous policy's job was seen gone (404)
+    for previous, nxt in zip(posts, posts[1:]):
+        gone = [r for r in log if r["method"] == "GET" and r["status"] == 404
+                and r["path"].endswith("/sync/jobs/" + previous["body"]["id"]) and previous["seq"] < r["seq"] < nxt["seq"]]
+        assert gone, "job of %s still running when %s started" % (previous["body"]["id"], nxt["body"]["id"])
+
+
+@pytest.mark.timeout(120)
+def test_done_policy_plans_nothing(clients):
+    fail_over(clients, ["fin-ap"])
+    guid = resync.cluster_guid(clients["source"])
+    runner = resync.ResyncRunner(clients["source"], clients["target"], guid, timeout=60, poll_interval=0.05)
+    first = runner.apply(resync.plan_resync(clients["source"], clients["target"], "fin-ap", guid))
+    assert first["record_state"] == "resync_policy_created"
+    again = resync.plan_resync(clients["source"], clients["target"], "fin-ap", guid)
+    assert again["actions"] == [] and again["mirror"] == "fin-ap_mirror"
