@@ -131,3 +131,29 @@ def test_read_only_user_cannot_create_exports(mock):
 
 def test_older_export_version_two_as_goisilon_uses(mock):
     assert call(mock, "GET", "/platform/2/protocols/nfs/exports/", params={"zone": "eng"}).status_code == 200
+
+
+def test_export_paths_must_exist_unless_ignored_or_created(mock):
+    body = {"paths": ["/ifs/data/eng/missing"]}
+    missing = call(mock, "POST", EXPORTS, params={"zone": "eng"}, json=body)
+    assert missing.status_code == 400 and missing.json()["errors"][0]["field"] == "paths"
+    ignored = call(mock, "POST", EXPORTS, params={"zone": "eng", "ignore_bad_paths": "true"}, json=body)
+    assert ignored.status_code == 201
+    assert "/ifs/data/eng/missing" not in mock.control.state("source")["files"]
+    created = call(mock, "POST", EXPORTS, params={"zone": "eng"},
+                   json={"paths": ["/ifs/data/eng/made"], "create_path": True})
+    assert created.status_code == 201
+    assert "/ifs/data/eng/made" in mock.control.state("source")["files"]
+
+
+def test_alias_health_follows_its_path(mock):
+    created = call(mock, "POST", ALIASES, params={"zone": "eng"}, json={"name": "/later", "path": "/ifs/data/eng/later"})
+    assert created.status_code == 201 and created.json()["health"] == "path not found"
+    file_alias = call(mock, "POST", ALIASES, params={"zone": "eng"},
+                      json={"name": "/file", "path": "/ifs/data/eng/src/app/main.py"})
+    assert file_alias.json()["health"] == "path not directory"
+    made = requests.put(mock.url("source") + "/namespace/ifs/data/eng/later", auth=ADMIN, timeout=10,
+                        headers={"x-isi-ifs-target-type": "container"})
+    assert made.status_code in (200, 201, 204), made.text
+    alias = call(mock, "GET", ALIASES + "/%2Flater", params={"zone": "eng"}).json()["aliases"][0]
+    assert alias["health"] == "ok"

@@ -168,3 +168,23 @@ def test_serialised_share_writes_refuse_a_write_during_the_commit_window(mock):
 def test_bad_control_values_are_400(mock):
     response = requests.post(mock.url("source") + "/_mock/smb", json={"conflict_rate": 2}, timeout=10)
     assert response.status_code == 400
+
+
+def test_share_path_must_exist_unless_create_path(mock):
+    missing = call(mock, "POST", SHARES, params={"zone": "eng"}, json={"name": "new", "path": "/ifs/data/eng/new"})
+    assert missing.status_code == 400 and missing.json()["errors"][0]["field"] == "path"
+    assert "/ifs/data/eng/new" not in mock.control.state("source")["files"]
+    created = call(mock, "POST", SHARES, params={"zone": "eng"},
+                   json={"name": "new", "path": "/ifs/data/eng/new", "create_path": True})
+    assert created.status_code == 201
+    assert "/ifs/data/eng/new" in mock.control.state("source")["files"]
+    moved = call(mock, "PUT", SHARES + "/new", params={"zone": "eng"}, json={"path": "/ifs/data/eng/gone"})
+    assert moved.status_code == 400
+
+
+def test_create_path_on_a_read_only_target_directory_is_refused(mock):
+    # /ifs/data/eng/src on the target is a SyncIQ target: writes are refused there.
+    response = call(mock, "POST", SHARES, "target", params={"zone": "eng"},
+                    json={"name": "sub", "path": "/ifs/data/eng/src/sub", "create_path": True})
+    assert response.status_code == 403
+    assert "/ifs/data/eng/src/sub" not in mock.control.state("target")["files"]

@@ -269,3 +269,19 @@ def fold(name: str) -> str:
 
 def dns_name(name: str) -> str:
     return name.strip().rstrip(".").lower()
+
+
+def ensure_directory(cluster: Any, path: str, create: bool, field: str = "path", seeding: bool = False) -> None:
+    """A share or export path must be an existing directory unless asked to create it.
+
+    UNVERIFIED status code: OneFS refuses a missing path ("use create_path");
+    we answer 400 naming the field.  Scenario loading creates missing paths.
+    """
+    from . import namespace                 # the namespace area owns the file tree
+    if namespace.is_dir(cluster, path):
+        return
+    if namespace.exists(cluster, path):
+        raise bad_request("Path %s is not a directory" % path, field)
+    if not (create or seeding):
+        raise bad_request("Path %s does not exist (set create_path to create it)" % path, field)
+    namespace.mkdirs(cluster, path, check=not seeding)

@@ -132,14 +132,22 @@ def _find_export(cluster: Any, zone: Dict[str, Any], raw_id: str) -> Dict[str, A
     return export
 
 
-def _create_export(cluster: Any, zone: Dict[str, Any], body: Any, force: bool) -> Dict[str, Any]:
+def _check_paths(cluster: Any, paths: List[str], create: bool, ignore_bad_paths: bool, seeding: bool = False) -> None:
+    if ignore_bad_paths:
+        return
+    for path in paths:
+        _shared.ensure_directory(cluster, path, create, "paths", seeding)
+
+
+def _create_export(cluster: Any, zone: Dict[str, Any], body: Any, force: bool, ignore_bad_paths: bool = False,
+                   seeding: bool = False) -> Dict[str, Any]:
     body = _shared.validate(body, CREATE_SPEC, "NFS export", required=("paths",))
     if "zone" in body:
         zone = _shared.find_zone(cluster, body["zone"])
     clean = _normalise(body, zone)
     clean.pop("zone", None)
-    clean.pop("create_path", None)
     _check_duplicates(cluster, zone, clean["paths"], None, force)
+    _check_paths(cluster, clean["paths"], bool(clean.pop("create_path", False)), ignore_bad_paths, seeding)
     store = _store(cluster)
     ident = store["next_id"]
     store["next_id"] = ident + 1
@@ -160,8 +168,16 @@ def _check_alias_name(name: str) -> str:
     return name.rstrip("/") or name
 
 
-def _alias_view(alias: Dict[str, Any]) -> Dict[str, Any]:
-    return dict(alias, id=alias["name"])
+def _alias_view(cluster: Any, alias: Dict[str, Any]) -> Dict[str, Any]:
+    """``health`` follows the path: an alias to a missing directory is not ok."""
+    from . import namespace
+    if namespace.is_dir(cluster, alias["path"]):
+        health = "ok"
+    elif namespace.exists(cluster, alias["path"]):
+        health = "path not directory"
+    else:
+        health = "path not found"
+    return dict(alias, id=alias["name"], health=health)
 
 
 def _find_alias(cluster: Any, zone: Dict[str, Any], name: str) -> Dict[str, Any]:
@@ -180,7 +196,7 @@ def _create_alias(cluster: Any, zone: Dict[str, Any], body: Any) -> Dict[str, An
     aliases = _zone_aliases(cluster, zone)
     if name in aliases:
         raise exists("Alias %s already exists in zone %s" % (name, zone["name"]))
-    record = {"name": name, "path": path, "zone": zone["name"], "health": "ok"}
+    record = {"name": name, "path": path, "zone": zone["name"]}
     aliases[name] = record
     return record
 
@@ -190,7 +206,7 @@ def _create_alias(cluster: Any, zone: Dict[str, Any], body: Any) -> Dict[str, An
 def init(cluster: Any, seed: Dict[str, Any]) -> None:
     cluster.store["nfs"] = {"exports": {}, "next_id": 1, "aliases": {}}
     for item in seed.get("nfs_exports") or []:
-        _create_export(cluster, _shared.find_zone(cluster, item.get("zone")), dict(item), force=False)
+        _create_export(cluster, _shared.find_zone(cluster, item.get("zone")), dict(item), force=False, seeding=True)
     for item in seed.get("nfs_aliases") or []:
         _create_alias(cluster, _shared.find_zone(cluster, item.get("zone")), dict(item))
 
@@ -200,7 +216,7 @@ def dump_exports(cluster: Any) -> List[Dict[str, Any]]:
 
 
 def dump_aliases(cluster: Any) -> List[Dict[str, Any]]:
-    return [_alias_view(alias) for aliases in _store(cluster)["aliases"].values() for alias in aliases.values()]
+    return [_alias_view(cluster, alias) for aliases in _store(cluster)["aliases"].values() for alias in aliases.values()]
 
 
 register_area("nfs_exports", init=init, dump=dump_exports)
@@ -225,7 +241,7 @@ def create_export(req, cluster):
     zone = _shared.find_zone(cluster, req.query.get("zone"))
     force = req.flag("force") or req.flag("ignore_conflicts")
     with cluster.world.lock:
-        record = _create_export(cluster, zone, req.body, force)
+        record = _create_export(cluster, zone, req.body, force, req.flag("ignore_bad_paths"))
     return Response(201, {"id": record["id"]})
 
 
@@ -247,6 +263,7 @@ def update_export(req, cluster):
         if "paths" in clean:
             force = req.flag("force") or req.flag("ignore_conflicts")
             _check_duplicates(cluster, zone, clean["paths"], record["id"], force)
+            _check_paths(cluster, clean["paths"], False, req.flag("ignore_bad_paths"))
         record.update(clean)
     return None
 
@@ -275,7 +292,7 @@ def list_aliases(req, cluster):
     query = _shared.list_query(req.query)
     zone = _shared.find_zone(cluster, query.get("zone"))
     with cluster.world.lock:
-        items = [_alias_view(alias) for alias in _zone_aliases(cluster, zone).values()]
+        items = [_alias_view(cluster, alias) for alias in _zone_aliases(cluster, zone).values()]
     return _shared.page(items, query, "aliases")
 
 
@@ -284,14 +301,14 @@ def create_alias(req, cluster):
     zone = _shared.find_zone(cluster, req.query.get("zone"))
     with cluster.world.lock:
         record = _create_alias(cluster, zone, req.body)
-    return Response(201, {"id": record["name"], "health": record["health"]})
+    return Response(201, {"id": record["name"], "health": _alias_view(cluster, record)["health"]})
 
 
 @route("GET", "/platform/{v}/protocols/nfs/aliases/{alias}", min_version=2, privilege=PRIV)
 def get_alias(req, cluster):
     zone = _shared.find_zone(cluster, req.query.get("zone"))
     with cluster.world.lock:
-        return single("aliases", _alias_view(_find_alias(cluster, zone, req.params["alias"])))
+        return single("aliases", _alias_view(cluster, _find_alias(cluster, zone, req.params["alias"])))
 
 
 @route("PUT", "/platform/{v}/protocols/nfs/aliases/{alias}", min_version=2, privilege=PRIV)

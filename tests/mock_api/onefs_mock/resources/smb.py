@@ -197,7 +197,7 @@ def init(cluster: Any, seed: Dict[str, Any]) -> None:
     for item in seed.get("smb_shares") or []:
         body = dict(item)
         zone = _shared.find_zone(cluster, body.pop("zone", None))
-        _create(cluster, zone, body)
+        _create(cluster, zone, body, seeding=True)
 
 
 def dump(cluster: Any) -> List[Dict[str, Any]]:
@@ -207,7 +207,7 @@ def dump(cluster: Any) -> List[Dict[str, Any]]:
 register_area("smb_shares", init=init, dump=dump)
 
 
-def _create(cluster: Any, zone: Dict[str, Any], body: Any) -> Dict[str, Any]:
+def _create(cluster: Any, zone: Dict[str, Any], body: Any, seeding: bool = False) -> Dict[str, Any]:
     body = _shared.validate(body, CREATE_SPEC, "SMB share", required=("name", "path"))
     if "zone" in body:
         zone = _shared.find_zone(cluster, body["zone"])
@@ -215,6 +215,7 @@ def _create(cluster: Any, zone: Dict[str, Any], body: Any) -> Dict[str, Any]:
     shares = _zone_shares(cluster, zone)
     if _shared.fold(clean["name"]) in shares:
         raise exists("SMB share %s already exists in zone %s" % (clean["name"], zone["name"]))
+    _shared.ensure_directory(cluster, clean["path"], bool(clean.get("create_path")), seeding=seeding)
     clean.pop("create_path", None)
     clean.pop("zone", None)
     record = dict(_defaults(clean["name"], clean["path"], zone), **clean)
@@ -269,6 +270,8 @@ def update_share(req, cluster):
             record = _find(cluster, zone, req.params["share"])
             target = _shared.find_zone(cluster, body["zone"]) if "zone" in body else zone
             clean = _normalise(body, target)
+            if "path" in clean:
+                _shared.ensure_directory(cluster, clean["path"], False)
             if "path" not in clean and target["name"] != zone["name"]:
                 _shared.check_in_zone(record["path"], target)
             clean.pop("zone", None)

@@ -160,8 +160,10 @@ def test_paths_scope_and_path_map(ctl, source, target):
 
 
 def test_remove_extra_only_on_opt_in_and_only_in_scope(ctl, source, target):
-    target.post(p.SMB_SHARES, {"name": "old", "path": "/ifs/data/finance/old"}, query={"zone": "finance"})
-    target.post(p.SMB_SHARES, {"name": "elsewhere", "path": "/ifs/data/finance/x"}, query={"zone": "finance"})
+    target.post(p.SMB_SHARES, {"name": "old", "path": "/ifs/data/finance/old", "create_path": True},
+                query={"zone": "finance"})
+    target.post(p.SMB_SHARES, {"name": "elsewhere", "path": "/ifs/data/finance/x", "create_path": True},
+                query={"zone": "finance"})
     results = sync(source, target, "finance", kinds=["smb_shares"])
     assert "remove" not in [r["action"] for r in results]
     roots = ["/ifs/data/finance/old", "/ifs/data/finance/ap"]
