@@ -147,7 +147,8 @@ def test_export_paths_must_exist_unless_ignored_or_created(mock):
 
 
 def test_alias_health_follows_its_path(mock):
-    created = call(mock, "POST", ALIASES, params={"zone": "eng"}, json={"name": "/later", "path": "/ifs/data/eng/later"})
+    created = call(mock, "POST", ALIASES, params={"zone": "eng"},
+                   json={"name": "/later", "path": "/ifs/data/eng/later"})
     assert created.status_code == 201 and created.json()["health"] == "path not found"
     file_alias = call(mock, "POST", ALIASES, params={"zone": "eng"},
                       json={"name": "/file", "path": "/ifs/data/eng/src/app/main.py"})

@@ -108,7 +108,8 @@ def test_deny_everyone_lock_and_restore_replace_the_permission_list(mock):
 
 
 def test_rename_and_delete(mock):
-    assert call(mock, "PUT", SHARES + "/docs", params={"zone": "eng"}, json={"name": "documentation"}).status_code == 204
+    renamed = call(mock, "PUT", SHARES + "/docs", params={"zone": "eng"}, json={"name": "documentation"})
+    assert renamed.status_code == 204
     assert call(mock, "GET", SHARES + "/docs", params={"zone": "eng"}).status_code == 404
     assert call(mock, "DELETE", SHARES + "/documentation", params={"zone": "eng"}).status_code == 204
     names = [s["name"] for s in mock.control.state("source")["smb_shares"] if s["zone"] == "eng"]

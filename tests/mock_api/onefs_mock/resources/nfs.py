@@ -35,7 +35,8 @@ EXPORT_SPEC = {
     "root_clients": "list[str]", "security_flavors": "list[str]", "setattr_asynchronous": "bool",
     "snapshot": "str", "symlinks": "bool", "time_delta": "float 0..4294967295", "write_datasync_action": "str",
     "write_datasync_reply": "str", "write_filesync_action": "str", "write_filesync_reply": "str",
-    "write_transfer_max_size": "int 0..1048576", "write_transfer_multiple": "int", "write_transfer_size": "int 0..524288",
+    "write_transfer_max_size": "int 0..1048576", "write_transfer_multiple": "int",
+    "write_transfer_size": "int 0..524288",
     "write_unstable_action": "str", "write_unstable_reply": "str",
 }
 CREATE_SPEC = dict(EXPORT_SPEC, zone="str", create_path="bool")
@@ -216,7 +217,8 @@ def dump_exports(cluster: Any) -> List[Dict[str, Any]]:
 
 
 def dump_aliases(cluster: Any) -> List[Dict[str, Any]]:
-    return [_alias_view(cluster, alias) for aliases in _store(cluster)["aliases"].values() for alias in aliases.values()]
+    return [_alias_view(cluster, alias)
+            for aliases in _store(cluster)["aliases"].values() for alias in aliases.values()]
 
 
 register_area("nfs_exports", init=init, dump=dump_exports)
