@@ -5,6 +5,7 @@ import json
 import pytest
 import requests
 
+from onefs_mock.seed import load_scenario
 from onefs_mock.testing import start_mock
 
 ADMIN = ("admin", "admin")
@@ -179,3 +180,25 @@ def test_join_leave_and_duplicate_join(mock):
 def test_unknown_provider_is_404(mock):
     response = call(mock, "GET", ADS + "/OTHER.EXAMPLE.COM")
     assert response.status_code == 404 and response.json()["errors"][0]["code"] == "AEC_NOT_FOUND"
+
+
+def test_a_domain_with_unique_spns_refuses_a_duplicate_and_records_the_attempt(mock):
+    scenario = {"domains": [{"name": "AD.EXAMPLE.COM", "unique_spns": True}],
+                "clusters": {"source": {"ads": [{"name": "AD.EXAMPLE.COM", "machine_account": "PROD-PS",
+                                                 "spns": ["HOST/prod-ps", "HOST/fin.prod.example.com"]}]},
+                             "target": {"ads": [{"name": "AD.EXAMPLE.COM", "machine_account": "DR-PS"}]}}}
+    try:
+        mock.control.seed(scenario)
+        spns = provider(mock, "target")["spns"] + ["HOST/fin.prod.example.com"]
+        refused = call(mock, "PUT", PROVIDER, "target", json=dict(CREDS, spns=spns))
+        assert refused.status_code == 409 and refused.json()["errors"][0]["code"] == "AEC_CONFLICT"
+        assert "HOST/fin.prod.example.com" not in provider(mock, "target")["spns"]
+        state = spn_control(mock)
+        assert state["collisions"] == [] and state["history"] == []
+        assert [(r["spn"], r["account"], r["holders"]) for r in state["refused"]] == [
+            ("HOST/fin.prod.example.com", "DR-PS$", ["PROD-PS$"])]
+        set_spns(mock, "source", ["HOST/prod-ps"])                  # the right order works
+        set_spns(mock, "target", spns)
+        assert spn_control(mock)["registry"]["HOST/fin.prod.example.com"] == ["DR-PS$"]
+    finally:
+        mock.control.seed(load_scenario("demo"))

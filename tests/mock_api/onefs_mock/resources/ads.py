@@ -51,7 +51,8 @@ def _store(cluster: Any) -> Dict[str, Dict[str, Any]]:
 
 
 def _world(world: Any) -> Dict[str, Any]:
-    return world.store.setdefault("ad", {"external": {}, "last": {}, "history": []})
+    return world.store.setdefault("ad", {"external": {}, "unique": set(), "last": {}, "history": [],
+                                         "refused": []})
 
 
 def _account(name: str) -> str:
@@ -225,11 +226,13 @@ def init(cluster: Any, seed: Dict[str, Any]) -> None:
 
 
 def world_init(world: Any, scenario: Dict[str, Any]) -> None:
-    external = {}
+    external, unique = {}, set()
     for domain in scenario.get("domains") or []:
         if isinstance(domain, dict) and domain.get("name"):
             external[domain["name"].upper()] = dict(domain.get("spns") or {})
-    world.store["ad"] = {"external": external, "last": {}, "history": []}
+            if domain.get("unique_spns"):
+                unique.add(domain["name"].upper())
+    world.store["ad"] = {"external": external, "unique": unique, "last": {}, "history": [], "refused": []}
 
 
 def dump(cluster: Any) -> List[Dict[str, Any]]:
@@ -284,6 +287,7 @@ def update_ads(req, cluster):
         _check_machine_account(record, body)
         if "spns" in body and _spns_change(record, body["spns"]):
             _require_credentials(body)
+            _check_unique(cluster.world, record, body["spns"])
         for key, value in body.items():
             if key in CREDENTIALS or key in ("domain_controller", "reset_schannel", "machine_account"):
                 continue
@@ -310,6 +314,22 @@ def _spns_change(record: Dict[str, Any], spns: List[str]) -> bool:
     return {_shared.fold(s) for s in spns} != {_shared.fold(s) for s in record["spns"]}
 
 
+def _check_unique(world: Any, record: Dict[str, Any], spns: List[str]) -> None:
+    """Domains with ``unique_spns`` act like Windows Server 2012 R2+ DCs: an SPN
+    already held by another account is refused (and the attempt recorded)."""
+    store = _world(world)
+    if record["name"] not in store["unique"]:
+        return
+    entries = registry(world).get(record["name"], {})
+    for spn in spns:
+        holders = [a for a in entries.get(_shared.fold(spn), {}).get("accounts", []) if a != record["machine_account"]]
+        if holders:
+            store["refused"].append({"domain": record["name"], "spn": spn, "account": record["machine_account"],
+                                     "holders": holders, "at": world.now()})
+            raise ApiError(409, "AEC_CONFLICT", "SPN %s is already registered on %s in %s: SPNs must be unique"
+                           % (spn, ", ".join(holders), record["name"]), "spns")
+
+
 def _require_credentials(body: Dict[str, Any]) -> None:
     missing = [name for name in CREDENTIALS if not body.get(name)]
     if missing:
@@ -333,7 +353,8 @@ def spn_state(world: Any) -> Dict[str, Any]:
         store = _world(world)
         return {"registry": flat, "domains": domains,
                 "collisions": [dict(entry) for entry in store["last"].values()],
-                "history": [dict(entry) for entry in store["history"]]}
+                "history": [dict(entry) for entry in store["history"]],
+                "refused": [dict(entry) for entry in store["refused"]]}
 
 
 @route("GET", "/_mock/spn")
