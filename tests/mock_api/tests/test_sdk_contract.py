@@ -9,6 +9,7 @@ The SDK is a test-only dependency: the collection never imports it.
 import pytest
 
 from onefs_mock import framework
+from onefs_mock.seed import load_scenario
 from onefs_mock.testing import start_mock
 
 sdk = pytest.importorskip("isilon_sdk.v9_5_0")
@@ -213,3 +214,30 @@ def test_policies_jobs_reports_and_target_policies_through_the_sdk(mock):
     mock.control.wait_idle(timeout=60)
     assert target.get_target_policy("sdk-p").policies[0].failover_failback_state == "writes_enabled"
     assert sync.list_sync_jobs().jobs == []
+
+
+def test_a_9_12_cluster_through_the_9_12_sdk():
+    # Later SDKs require more fields (9.8+: nfs_rroce_only, 9.12: linklayer) and use higher
+    # path versions (pools at /platform/21): a 9.12 cluster must satisfy them.
+    sdk12 = pytest.importorskip("isilon_sdk.v9_12_0")
+    scenario = load_scenario("demo")
+    section = scenario["clusters"]["source"]
+    section.pop("policies")                      # their target cluster is not started here
+    section["onefs_version"] = "9.12.0.0"
+    server = start_mock(clusters=("source",), seed={"domains": scenario["domains"], "clusters": {"source": section}},
+                        tls=True)
+    try:
+        conf = sdk12.Configuration()
+        conf.host, conf.username, conf.password, conf.verify_ssl = server.url("source"), "admin", "admin", False
+        api = sdk12.ApiClient(conf)
+        pools = sdk12.NetworkApi(api).get_network_pools().pools
+        assert {p.linklayer for p in pools} == {"ethernet"} and len(pools) == 3
+        pool = sdk12.NetworkGroupnetsApi(api).get_subnets_subnet_pool("finance", "groupnet0", "subnet0").pools[0]
+        assert pool.sc_dns_zone_aliases == ["fin.prod.example.com"]
+        assert sdk12.AuthApi(api).get_providers_ads_by_id("AD.EXAMPLE.COM").ads[0].machine_account == "PROD-PS$"
+        assert len(sdk12.QuotaApi(api).list_quota_quotas().quotas) == 6
+        assert len(sdk12.ProtocolsApi(api).list_smb_shares(zone="finance").shares) == 3
+        assert len(sdk12.ProtocolsApi(api).list_nfs_exports(zone="eng").exports) == 2
+        assert [a.name for a in sdk12.ProtocolsApi(api).list_nfs_aliases(zone="eng").aliases] == ["/src", "/builds"]
+    finally:
+        server.stop()
