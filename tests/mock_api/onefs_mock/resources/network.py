@@ -38,7 +38,8 @@ POLICIES = ("round_robin", "conn_count", "throughput", "cpu_usage")
 POOL_SPEC = {
     "access_zone": "str", "aggregation_mode": ("roundrobin", "failover", "lacp", "fec"),
     "alloc_method": ("dynamic", "static"), "description": "str", "ifaces": "list[obj]",
-    "ipv6_perform_dad": "bool", "name": "str", "nfsv3_rroce_only": "bool", "ranges": "list[obj]",
+    "ipv6_perform_dad": "bool", "name": "str", "nfsv3_rroce_only": "bool", "nfs_rroce_only": "bool",
+    "ranges": "list[obj]",
     "rebalance_policy": ("auto", "manual"), "sc_auto_unsuspend_delay": "int 0..86400",
     "sc_connect_policy": POLICIES, "sc_dns_zone": "str", "sc_dns_zone_aliases": "list[str]",
     "sc_failover_policy": POLICIES, "sc_subnet": "str", "sc_ttl": "int 0..2147483647",
