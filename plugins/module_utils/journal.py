@@ -379,15 +379,25 @@ class Journal:
     def open_runs(self):
         return (self.read(open_path(self.pair)) or {}).get("runs") or {}
 
-    def set_open(self, operation, run_id):
-        runs = self.open_runs()
-        if runs.get(operation) == run_id:
+    def last_runs(self):
+        """Per operation the last run finished ``ok``: ``{run_id, ended, policies}``."""
+        return (self.read(open_path(self.pair)) or {}).get("last") or {}
+
+    def set_open(self, operation, run_id, finished=None):
+        """Mark the open run of ``operation`` (None: closed; ``finished`` = the record that ended ok)."""
+        data = self.read(open_path(self.pair)) or {}
+        runs = data.get("runs") or {}
+        last = data.get("last") or {}
+        if runs.get(operation) == run_id and finished is None:
             return
         if run_id is None:
             runs.pop(operation, None)
         else:
             runs[operation] = run_id
-        self.write(open_path(self.pair), {"pair": self.pair, "runs": runs})
+        if finished is not None:
+            last[operation] = {"run_id": finished["run_id"], "ended": finished.get("ended"),
+                               "policies": list((finished.get("scope") or {}).get("policies") or [])}
+        self.write(open_path(self.pair), {"pair": self.pair, "runs": runs, "last": last})
 
     def record(self, run_id):
         """The run record from the target, else from the source."""
@@ -514,7 +524,7 @@ def finish_run(journal, run_id, status, updates, record_dir=None, forget_schedul
     record["journal_skipped"] = dict(journal.skipped)
     journal.save(record)
     if status == "ok":
-        journal.set_open(record["operation"], None)
+        journal.set_open(record["operation"], None, finished=record)
     if held is not None:
         journal.remove(lock_path(journal.pair))
     local = None
@@ -528,4 +538,5 @@ def load_run(journal, operation=None, run_id=None):
     wanted = run_id or (journal.open_runs().get(operation) if operation else None)
     record = journal.record(wanted) if wanted else None
     return {"run_id": record["run_id"] if record else None, "record": record, "lock": journal.lock(),
-            "schedules": journal.cached_schedules(), "open_runs": journal.open_runs()}
+            "schedules": journal.cached_schedules(), "open_runs": journal.open_runs(),
+            "last_runs": journal.last_runs()}

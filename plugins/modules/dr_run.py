@@ -250,6 +250,10 @@ open_runs:
   description: The unfinished run id of each operation.
   returned: when O(action=load)
   type: dict
+last_runs:
+  description: Per operation the last run that finished V(ok) (C(run_id), C(ended), C(policies)).
+  returned: when O(action=load)
+  type: dict
 record_file:
   description: The record written into O(record_dir).
   returned: when O(action=finish) and O(record_dir) is set

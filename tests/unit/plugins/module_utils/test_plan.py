@@ -1,0 +1,99 @@
+"""plan.py from what drstate reads off the in-process mock (demo scenario), step by step."""
+
+import pytest
+
+from ansible_collections.onefs.dr.plugins.module_utils import drstate, plan, resync, synciq
+from ansible_collections.onefs.dr.plugins.module_utils.client import PapiClient
+
+
+@pytest.fixture(scope="module")
+def demo():
+    from onefs_mock.testing import start_mock
+
+    mock = start_mock(clusters=("source", "target"), seed="demo", tls=False, latency_ms=0, time_scale=50)
+    yield mock
+    mock.stop()
+
+
+@pytest.fixture
+def clients(demo):
+    demo.control.reset()
+    made = {name: PapiClient(hosts=[demo.url(name)], username="admin", password="admin", name=name,
+                             retry_budget=5, backoff_base=0.05, backoff_cap=0.2)
+            for name in ("source", "target")}
+    yield made
+    for client in made.values():
+        client.close()
+
+
+def build(clients, operation, names, journal=None, **options):
+    clusters = drstate.read_clusters({"local": clients["target"], "peer": clients["source"]}, ["cluster", "policies"])
+    views = [drstate.policy_result(n, clusters, original_source="peer") for n in names]
+    facts = plan.Facts(clusters, views, "peer", "local", journal=journal)
+    return plan.build(operation, facts, options)
+
+
+def todo(result, kind="policy"):
+    return [(a["order"], a["object"], a["action"]) for a in result.actions if not a["done"] and a["kind"] == kind]
+
+
+def orders(entries):
+    return [entry[0] for entry in entries]
+
+
+def allow_write(clients, name):
+    target_plan = synciq.plan_target(clients["target"], name, synciq.WRITES_ENABLED)
+    synciq.apply_target(clients["target"], target_plan, synciq.WRITES_ENABLED, timeout=60, poll_interval=0.05)
+
+
+def test_fence_disables_only_policies_whose_target_is_writable(clients):
+    allow_write(clients, "fin-ap")        # unplanned: the source policy stays enabled
+    result = build(clients, "fence", ["fin-ap", "fin-ar"])
+    assert todo(result) == [(1, "fin-ap", "disable policy")]
+    assert result.refusals == []
+
+
+def test_a_never_synced_policy_is_refused_with_the_reason(clients):
+    spec = {"source_root_path": "/ifs/data/eng/new", "target_host": "target", "target_path": "/ifs/data/eng/new",
+            "action": "sync", "schedule": "manual"}
+    synciq.create_policy(clients["source"], "new-one", spec)
+    result = build(clients, "failover_planned", ["fin-ap", "new-one"])
+    assert [r["object"] for r in result.refusals] == ["new-one"]
+    assert "never completed a sync" in result.refusals[0]["reason"]
+    assert {a["object"] for a in result.actions if a["kind"] == "policy"} == {"fin-ap"}
+
+
+@pytest.mark.timeout(120)
+def test_failback_discard_source_plan_shrinks_step_by_step(clients):
+    source, target = clients["source"], clients["target"]
+    policy = synciq.get_policy(source, "fin-ap")
+    synciq.update_policy(source, policy, {"enabled": False, "schedule": ""})     # as a planned failover leaves it
+    allow_write(clients, "fin-ap")
+    first = todo(build(clients, "failback_discard_source", ["fin-ap"]))
+    assert orders(first) == [3, 4, 5, 8, 9, 10, 15]
+    assert first[-1][2] == "restore the original schedule (none cached: set it by hand)"
+
+    guid = resync.cluster_guid(source)
+    runner = resync.ResyncRunner(source, target, guid, timeout=60, poll_interval=0.05)
+    runner.apply(resync.plan_resync(source, target, "fin-ap", guid, enable_first=True))
+    after_prep = todo(build(clients, "failback_discard_source", ["fin-ap"]))
+    assert orders(after_prep) == [5, 8, 9, 10, 15]
+
+    synciq.apply_target(source, synciq.plan_target(source, "fin-ap_mirror", synciq.WRITES_ENABLED),
+                        synciq.WRITES_ENABLED, timeout=60, poll_interval=0.05)
+    guid_t = resync.cluster_guid(target)
+    back = resync.ResyncRunner(target, source, guid_t, timeout=60, poll_interval=0.05)
+    back.apply(resync.plan_resync(target, source, "fin-ap_mirror", guid_t))
+    result_back = build(clients, "failback_discard_source", ["fin-ap"])
+    after_back = todo(result_back)
+    assert result_back.refusals == []
+    assert orders(after_back) == [10, 15]
+
+    synciq.delete_policy(target, "fin-ap_mirror")
+    # protected again: only the journal's open run tells a finished-but-unrecorded failback from no failover
+    refused = build(clients, "failback_discard_source", ["fin-ap"])
+    assert [r["object"] for r in refused.refusals] == ["fin-ap"]
+    journal = {"open_runs": {"failback_discard_source": "r1"},
+               "schedules": {"fin-ap": {"schedule": "when-source-modified", "job_delay": 300}}}
+    final = build(clients, "failback_discard_source", ["fin-ap"], journal=journal)
+    assert final.refusals == [] and todo(final) == [(15, "fin-ap", "restore schedule when-source-modified")]
