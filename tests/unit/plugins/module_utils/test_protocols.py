@@ -144,6 +144,8 @@ def test_permissions_are_replaced_as_a_whole(ctl, source, target):
 
 
 def test_paths_scope_and_path_map(ctl, source, target):
+    # OneFS refuses a share on a path that does not exist: the mapped DR directory must be there.
+    target.put_raw("/ifs/data/eng/dr/builds", b"", headers={"x-isi-ifs-target-type": "container"})
     results = sync(source, target, "eng", roots=["/ifs/data/eng/builds", "/ifs/data/eng/tools"],
                    path_map=[{"source": "/ifs/data/eng", "target": "/ifs/data/eng/dr"},
                              {"source": "/ifs/data/eng/tools", "target": "/ifs/data/eng/tools"}])
