@@ -32,6 +32,11 @@ TASKS = {
     "rg_sync": ("source", {"policies": ["fin-ap"], "mode": "sync"}, False),
     "local_target": ("target", {"policies": ["fin-ap"], "state": "writes_disabled"}, False),
     "config_sync": ("target", {"zone": "finance", "kinds": ["smb_shares"]}, True),
+    "dr_plan": ("target", {"operation": "failover_planned", "policies": ["fin-ap"]}, True),
+    "dr_run": ("target", {"pair": "group-test", "action": "load"}, True),
+    # Nothing in the demo is failed over: resync_prep must read both clusters and refuse, naming the record state.
+    "resync_prep": ("source", {"policies": ["fin-ap"]}, True,
+                    {"failed_when": "result_resync_prep.msg is not search('writes_disabled')"}),
 }
 
 
@@ -49,14 +54,16 @@ def playbook(onefs, modules):
     for cluster, other in (("source", "target"), ("target", "source")):
         tasks = []
         for name in modules:
-            where, args, wants_peer = TASKS[name]
+            where, args, wants_peer = TASKS[name][:3]
             if where != cluster:
                 continue
             args = dict(args)
             if wants_peer:
                 args["peer"] = onefs.conn(other)     # peer is per task: not every module has it
-            tasks.append({"name": "group defaults reach %s" % name, "onefs.dr.%s" % name: args,
-                          "register": "result_%s" % name})
+            task = {"name": "group defaults reach %s" % name, "onefs.dr.%s" % name: args,
+                    "register": "result_%s" % name}
+            task.update(TASKS[name][3] if len(TASKS[name]) > 3 else {})   # e.g. an expected refusal
+            tasks.append(task)
             tasks.append({"name": "record %s" % name, "ansible.builtin.set_fact": {
                 "seen_%s" % name: "{{ result_%s is succeeded }}" % name}})
         if tasks:
