@@ -32,6 +32,8 @@ TARBALL     := $(DIST)/onefs-dr-$(VERSION).tar.gz
 GET_PIP_VERSIONS ?= 24_2 25_2
 GET_PIP_CACHE    := $(HOME)/.ansible/test/cache
 
+SANITY_LOCK := $(shell command -v flock >/dev/null 2>&1 && echo "flock build/.sanity.lock")
+
 MOCK_PYPROJECT := $(wildcard tests/mock_api/pyproject.toml)
 MOLECULE_SCENARIOS := $(wildcard extensions/molecule/*/molecule.yml)
 
@@ -112,8 +114,10 @@ $(GET_PIP_CACHE)/get_pip_%.py: tools/get_pip_standin.py
 
 sanity: venv $(foreach v,$(GET_PIP_VERSIONS),$(GET_PIP_CACHE)/get_pip_$(v).py)
 	@echo "== ansible-test sanity (tree: build/ansible_collections/onefs/dr)"
-	@$(BIN)/python tools/sync_tree.py $(SANITY_TREE)
-	cd $(SANITY_TREE) && $(BIN)/ansible-test sanity --venv --python $(ANSIBLE_TEST_PYTHON) --color no $(SANITY_ARGS) 2>&1 | $(QUIET_PIP)
+	@mkdir -p build
+	@# one sanity run at a time per checkout (the copy and its tests/output are shared)
+	$(SANITY_LOCK) sh -c '$(BIN)/python tools/sync_tree.py $(SANITY_TREE) && cd $(SANITY_TREE) && \
+	  $(BIN)/ansible-test sanity --venv --python $(ANSIBLE_TEST_PYTHON) --color no $(SANITY_ARGS)' 2>&1 | $(QUIET_PIP)
 
 lint: venv tree
 	@echo "== ansible-lint --profile production"
