@@ -39,3 +39,30 @@ def test_every_group_entry_is_a_module():
     assert group == sorted(group), "keep action_groups.onefs sorted"
     stale = sorted(set(group) - _module_files())
     assert not stale, f"meta/runtime.yml action_groups.onefs names modules that do not exist: {stale}"
+
+
+def _galaxy():
+    with open(os.path.join(ROOT, "galaxy.yml"), encoding="utf-8") as f:
+        return yaml.safe_load(f)
+
+
+def test_galaxy_metadata():
+    galaxy = _galaxy()
+    assert (galaxy["namespace"], galaxy["name"]) == ("onefs", "dr")
+    assert galaxy["license"] == ["GPL-3.0-or-later"]
+    for tag in galaxy["tags"]:
+        assert tag.isalnum() and tag.islower(), f"Galaxy tags are lowercase alphanumeric: {tag!r}"
+    # the simulator and the tooling are not collection content
+    for path in ("tests/mock_api", ".venv", "build", "tools", "benchmarks", ".ci"):
+        assert path in galaxy["build_ignore"], path
+
+
+def test_every_role_has_what_the_importer_needs():
+    roles = os.path.join(ROOT, "roles")
+    for role in sorted(os.listdir(roles)) if os.path.isdir(roles) else []:
+        if not os.path.isdir(os.path.join(roles, role)):
+            continue
+        assert os.path.isfile(os.path.join(roles, role, "README.md")), f"roles/{role}/README.md is missing"
+        assert os.path.isfile(os.path.join(roles, role, "meta", "argument_specs.yml")), (
+            f"roles/{role}/meta/argument_specs.yml is missing"
+        )
