@@ -146,8 +146,9 @@ options:
     default: false
   peer_required:
     description:
-      - Whether the source (O(peer)) must answer. V(false) for an unplanned failover - the journal is then kept on
-        the target only. Lower the peer's C(retry_budget) to give up on it sooner.
+      - Whether the source (O(peer)) must be given (for O(action=start), O(action=flush) and O(action=finish)) and
+        answer. V(false) for an unplanned failover - the journal is then kept on the target only. Lower the peer's
+        C(retry_budget) to give up on it sooner.
     type: bool
     default: true
   test:
@@ -331,7 +332,14 @@ def option_errors(params):
             errors.append("schedules.%s must be a dict with at least schedule (and job_delay, enabled)" % name)
     if params["policies"] is not None and any(not (name or "").strip() for name in params["policies"]):
         errors.append("policies must not hold empty names")
+    if params["action"] in ("start", "flush", "finish") and params["peer_required"] and not peer_given(params):
+        errors.append("peer: the original source is required to keep the journal on both clusters "
+                      "(set peer_required: false to keep it on the target only)")
     return errors
+
+
+def peer_given(params):
+    return bool((params.get("peer") or {}).get("onefs_host") or os.environ.get(env_name("onefs_host", PEER_ENV_PREFIX)))
 
 
 def source_schedules(onefs, names, source):
@@ -349,10 +357,7 @@ def source_schedules(onefs, names, source):
 
 
 def peer_or_none(onefs):
-    peer = onefs.params.get("peer") or {}
-    if peer.get("onefs_host") or os.environ.get(env_name("onefs_host", PEER_ENV_PREFIX)):
-        return onefs.peer_client
-    return None
+    return onefs.peer_client if peer_given(onefs.params) else None
 
 
 def run(onefs):

@@ -26,6 +26,8 @@ def peer(onefs):
 def dr_run(onefs, check=False, **args):
     args.setdefault("pair", PAIR)
     args.setdefault("peer", peer(onefs))
+    if args["peer"] is None:
+        del args["peer"]
     return onefs.run("dr_run", args, cluster="target", check=check)
 
 
@@ -204,6 +206,7 @@ def test_unlock_own_and_forced(onefs):
     ({"action": "start"}, "operation"),
     ({"operation": "fence", "lock_ttl": 0}, "lock_ttl"),
     ({"operation": "fence", "schedules": {"p1": "manual"}}, "schedules"),
+    ({"operation": "fence", "peer": None}, "peer_required"),
 ])
 def test_bad_options_fail_before_any_request(onefs, args, option):
     result = dr_run(onefs, **args)
