@@ -11,10 +11,12 @@ start claiming them (add them as zone or aliases).
 
 Pure helpers (no I/O): :func:`split_pool_id`, :func:`normalize_name`,
 :func:`plan_aliases`, :func:`park_name`, :func:`unpark_name`,
-:func:`pool_names`, :func:`plan_pool`.
+:func:`pool_names`, :func:`plan_pool`, :func:`claims`, :func:`names_by_pool`,
+:func:`name_collisions`.
 
 Service functions (take a ``PapiClient``): :func:`get_pool`,
-:func:`list_pools`, :func:`ensure_pool` (read, plan, apply for one pool).
+:func:`list_pools`, :func:`ensure_pool` (read, plan, apply for one pool,
+with the guard against claiming names the peer cluster still answers for).
 ``dr_info`` reuses :func:`list_pools` and :func:`pool_summary`.
 """
 
@@ -27,7 +29,6 @@ import re
 # SDK 9.5 versions of the network tree; older clusters answer them too
 # (PAPI versions are accepted from the one a resource appeared in up to latest).
 POOLS_VERSION = 16
-POOL_FIELDS = ("sc_dns_zone", "sc_dns_zone_aliases")
 
 ALIASES_STATES = ("present", "absent", "exact")
 ZONE_STATES = ("present", "parked", "unparked")
