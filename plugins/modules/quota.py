@@ -227,9 +227,29 @@ def read_specs(params):
     return specs
 
 
-def _diff(result):
-    return {"before": result["before"] or {}, "after": result["after"] or {},
-            "before_header": "%s (before)" % result["name"], "after_header": "%s (after)" % result["name"]}
+def _with_diff(result):
+    if result.get("changed"):
+        result["diff"] = {"before": result["before"] or {}, "after": result["after"] or {},
+                          "before_header": "%s (before)" % result["name"],
+                          "after_header": "%s (after)" % result["name"]}
+    return result
+
+
+def apply_quotas(client, specs, params, check_mode):
+    """The listed quotas, then (if every one succeeded) the purge: ``(outcomes, extra result keys)``."""
+    workers = params["max_workers"]
+    outcomes = run_each(specs, lambda spec: _with_diff(ensure_quota(client, spec, check_mode)),
+                        max_workers=workers, name_of=lambda spec: spec["name"])
+    root = params["purge_under"]
+    if not root:
+        return outcomes, {}
+    if not all(outcome.ok for outcome in outcomes):
+        # never remove quotas while the ones meant to replace them are not all in place
+        return outcomes, {"purge_skipped": "purge_under skipped: a listed quota failed"}
+    doomed = plan_purge(list_quotas_under(client, root), specs, root)
+    outcomes += run_each(doomed, lambda q: _with_diff(dict(purge_quota(client, q, check_mode), purged=True)),
+                         max_workers=workers, name_of=lambda q: q.get("id"))
+    return outcomes, {}
 
 
 def main():
@@ -239,29 +259,13 @@ def main():
         specs = read_specs(params)
     except QuotaInputError as err:
         onefs.fail_json(msg=str(err))
-
-    def with_diff(result):
-        if result.get("changed"):
-            result["diff"] = _diff(result)
-        return result
-
     if not specs and not params["purge_under"]:
         # an empty list (e.g. no quotas found on the other cluster) is nothing to do, not an error
         onefs.exit_json(changed=False, results=[])
 
     def run(_onefs):
-        client = onefs.client          # one login, shared by the worker threads
-        outcomes = run_each(specs, lambda spec: with_diff(ensure_quota(client, spec, onefs.check_mode)),
-                            max_workers=params["max_workers"], name_of=lambda spec: spec["name"])
-        extra = {}
-        if params["purge_under"]:
-            if all(outcome.ok for outcome in outcomes):
-                doomed = plan_purge(list_quotas_under(client, params["purge_under"]), specs, params["purge_under"])
-                outcomes += run_each(doomed, lambda q: with_diff(dict(purge_quota(client, q, onefs.check_mode),
-                                                                      purged=True)),
-                                     max_workers=params["max_workers"], name_of=lambda q: q.get("id"))
-            else:
-                extra["purge_skipped"] = "purge_under skipped: a listed quota failed"
+        # one login, shared by the worker threads
+        outcomes, extra = apply_quotas(onefs.client, specs, params, onefs.check_mode)
         onefs.exit_results(outcomes, **extra)
 
     onefs.run(run)
