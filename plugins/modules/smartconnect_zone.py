@@ -317,6 +317,33 @@ def _diff(result):
             "before_header": "%s (before)" % result["name"], "after_header": "%s (after)" % result["name"]}
 
 
+def peer_names_for(onefs, desired):
+    """Every name the peer answers for, read once; None without a peer or when only parking."""
+    if not (onefs.params.get("peer") or {}).get("onefs_host"):
+        return None
+    if all(item["state"] == "parked" for item in desired):
+        return None                # parking claims only prefixed names
+    return names_by_pool(list_pools(onefs.peer_client))
+
+
+def apply_pools(client, desired, params, check_mode, peer_names):
+    """``(outcomes, released, claimed)`` over every pool, at most ``max_workers`` at once."""
+    def one_pool(item):
+        result = ensure_pool(client, item, check_mode=check_mode, peer_names=peer_names,
+                             allow_collision=params["allow_collision"])
+        if result["changed"]:
+            result["diff"] = _diff(result)
+        return result
+
+    outcomes = run_each(desired, one_pool, max_workers=params["max_workers"], name_of=lambda d: d["pool"])
+    released, claimed = [], []
+    for outcome in outcomes:
+        if outcome.ok:
+            released.extend(outcome.value["released"])
+            claimed.extend(outcome.value["claimed"])
+    return outcomes, released, claimed
+
+
 def main():
     onefs = OnefsModule(
         argument_spec=ARGUMENT_SPEC,
@@ -331,25 +358,9 @@ def main():
         onefs.fail_json(msg=problem)
 
     def run(_onefs):
-        client = onefs.client          # one login, shared by the worker threads
-        peer_names = None
-        if (params.get("peer") or {}).get("onefs_host") and any(d["state"] != "parked" for d in desired):
-            # read once: every name the other cluster answers for (parking claims only prefixed names)
-            peer_names = names_by_pool(list_pools(onefs.peer_client))
-
-        def one_pool(item):
-            result = ensure_pool(client, item, check_mode=onefs.check_mode, peer_names=peer_names,
-                                 allow_collision=params["allow_collision"])
-            if result["changed"]:
-                result["diff"] = _diff(result)
-            return result
-
-        outcomes = run_each(desired, one_pool, max_workers=params["max_workers"], name_of=lambda d: d["pool"])
-        released, claimed = [], []
-        for outcome in outcomes:
-            if outcome.ok:
-                released.extend(outcome.value["released"])
-                claimed.extend(outcome.value["claimed"])
+        # one login per cluster, shared by the worker threads
+        outcomes, released, claimed = apply_pools(onefs.client, desired, params, onefs.check_mode,
+                                                  peer_names_for(onefs, desired))
         onefs.exit_results(outcomes, released=released, claimed=claimed)
 
     onefs.run(run)
