@@ -63,7 +63,8 @@ options:
   ad_user:
     description:
       - Active Directory user allowed to write the machine account's SPNs.
-      - Required whenever SPNs change; the module fails before any write without it.
+      - Required whenever SPNs change; the module fails before any write without it (in check mode too, so that
+        a check run predicts the real one).
       - If not set, the environment variable E(ONEFS_AD_USER) is used.
     type: str
   ad_password:
