@@ -1,0 +1,171 @@
+"""failback role against the mock (demo scenario), after a failover done with the modules.
+
+End states are read from the mock's state dump and files; "destructive call repeated" is
+counted in the mock's request log (allow_write_revert, resync_prep, allow_write, policy DELETE).
+"""
+
+import pytest
+
+from dr_roles_helpers import (
+    failover, inventory_vars, job_posts, policy, policy_deletes, read_file, record, role_playbook, write_file,
+)
+
+SCOPE = ["fin-ap", "eng-src"]
+NEW_FILE = "/ifs/data/finance/ap/after-failover.txt"
+
+
+def run_failback(onefs, discard, policies=SCOPE, check=False, **extra):
+    role_vars = dict(failback_discard=discard, failback_poll_interval=0.2, failback_timeout=120)
+    role_vars.update(extra)
+    return onefs.playbook(role_playbook("failback", **role_vars), inventory_vars(onefs, policies), check=check)
+
+
+def assert_original_direction(onefs):
+    source, target = onefs.state("source"), onefs.state("target")
+    fin_ap, eng_src = policy(source, "fin-ap"), policy(source, "eng-src")
+    assert fin_ap["enabled"] and eng_src["enabled"]
+    assert (fin_ap["schedule"], fin_ap["job_delay"]) == ("when-source-modified", 300)
+    assert (eng_src["schedule"], eng_src["job_delay"]) == ("when-source-modified", 60)
+    for name in SCOPE:
+        assert record(target, name)["failover_failback_state"] == "writes_disabled"
+        assert policy(target, name + "_mirror") is None
+        assert record(source, name + "_mirror") is None
+    return source, target
+
+
+@pytest.mark.timeout(300)
+def test_discard_target_throws_away_target_writes_and_restores_the_source(onefs):
+    failover(onefs, SCOPE)
+    write_file(onefs, "target", NEW_FILE, "written on DR\n")
+    rc, out, err = run_failback(onefs, "target")
+    assert rc == 0, out + err
+    assert_original_direction(onefs)
+    assert read_file(onefs, "target", NEW_FILE) is None          # discarded
+    assert read_file(onefs, "source", NEW_FILE) is None
+    assert len(job_posts(onefs, "allow_write_revert", "target")) == 2   # one per policy
+    # the steps ran in the documented order
+    assert "Step 1 - Set the source policy schedule to manual" in out
+    assert out.index("Step 2 - Disallow writes") < out.index("Step 3 - Restore") < out.index("Step 4 - Enable")
+
+
+@pytest.mark.timeout(300)
+def test_discard_source_copies_target_writes_back_and_deletes_the_mirror(onefs):
+    failover(onefs, SCOPE)
+    write_file(onefs, "target", NEW_FILE, "written on DR\n")
+    rc, out, err = run_failback(onefs, "source")
+    assert rc == 0, out + err
+    assert_original_direction(onefs)
+    assert read_file(onefs, "source", NEW_FILE) == "written on DR\n"   # kept
+    assert read_file(onefs, "target", NEW_FILE) == "written on DR\n"
+    assert len(job_posts(onefs, "resync_prep", "source")) == 2
+    assert len(job_posts(onefs, "resync_prep", "target")) == 2        # on the mirrors
+    assert len(policy_deletes(onefs, cluster="target")) == 2           # the mirrors
+    assert job_posts(onefs, "allow_write_revert") == []
+
+
+@pytest.mark.timeout(300)
+def test_keep_mirror_leaves_the_mirror_disabled_on_the_target(onefs):
+    failover(onefs, ["fin-ap"])
+    rc, out, err = run_failback(onefs, "source", policies=["fin-ap"], failback_keep_mirror=True)
+    assert rc == 0, out + err
+    mirror = policy(onefs.state("target"), "fin-ap_mirror")
+    assert mirror is not None and not mirror["enabled"]
+    assert policy(onefs.state("source"), "fin-ap")["enabled"]
+    onefs.clear_log()
+    rc, out, err = run_failback(onefs, "source", policies=["fin-ap"], failback_keep_mirror=True)
+    assert rc == 0, out + err
+    assert onefs.writes() == []
+
+
+@pytest.mark.timeout(300)
+def test_unplanned_failover_is_fenced_first(onefs):
+    failover(onefs, SCOPE, planned=False)
+    assert policy(onefs.state("source"), "fin-ap")["enabled"]          # left enabled by the unplanned failover
+    onefs.clear_log()
+    rc, out, err = run_failback(onefs, "target")
+    assert rc == 0, out + err
+    assert_original_direction(onefs)
+    puts = [w for w in onefs.writes("source") if w["method"] == "PUT" and "/sync/policies/" in w["path"]]
+    assert puts[0]["body"]["enabled"] is False                     # the fence is the first write
+    assert "Step 0 - Fence" in out
+
+
+@pytest.mark.timeout(300)
+@pytest.mark.parametrize("discard", ["target", "source"])
+def test_second_run_writes_nothing(onefs, discard):
+    failover(onefs, SCOPE)
+    rc, out, err = run_failback(onefs, discard)
+    assert rc == 0, out + err
+    onefs.clear_log()
+    rc, out, err = run_failback(onefs, discard)
+    assert rc == 0, out + err
+    assert onefs.writes() == []                                        # journal included
+
+
+@pytest.mark.timeout(120)
+def test_check_mode_prints_the_plan_and_writes_nothing(onefs):
+    failover(onefs, SCOPE)
+    onefs.clear_log()
+    rc, out, err = run_failback(onefs, "target", check=True)
+    assert rc == 0, out + err
+    assert "fin-ap: failed_over: 1" in out
+    assert onefs.writes() == []
+
+
+@pytest.mark.timeout(120)
+def test_discard_is_required(onefs):
+    rc, out, err = onefs.playbook(role_playbook("failback", failback_poll_interval=0.2), inventory_vars(onefs, SCOPE))
+    assert rc != 0
+    assert "failback_discard" in out + err
+    assert onefs.writes() == []
+
+
+# --- interrupted runs ---------------------------------------------------------------------
+# Each fault stops the run at one step; "after": the write took effect but its answer was lost.
+INTERRUPTIONS = {
+    "target": [
+        ("revert applied, answer lost", "target", {"method": "POST", "path": "/sync/jobs$", "status": 403, "after": True}),
+        ("revert refused", "target", {"method": "POST", "path": "/sync/jobs$", "status": 403}),
+        ("schedule restore applied, answer lost", "source",
+         {"method": "PUT", "path": "/sync/policies/fin-ap$", "status": 403, "after": True}),
+    ],
+    "source": [
+        ("enable refused", "source", {"method": "PUT", "path": "/sync/policies/fin-ap$", "status": 403}),
+        ("resync_prep applied, answer lost", "source", {"method": "POST", "path": "/sync/jobs$", "status": 403, "after": True}),
+        ("mirror run refused", "target", {"method": "POST", "path": "/sync/jobs$", "status": 403}),
+        ("mirror delete applied, answer lost", "target",
+         {"method": "DELETE", "path": "/sync/policies/fin-ap_mirror$", "status": 403, "after": True}),
+    ],
+}
+CASES = [(discard, label, cluster, fault) for discard, faults in INTERRUPTIONS.items()
+         for label, cluster, fault in faults]
+
+
+@pytest.mark.timeout(400)
+@pytest.mark.parametrize("discard,label,cluster,fault", CASES, ids=["%s: %s" % (c[0], c[1]) for c in CASES])
+def test_interrupted_run_resumes_to_the_same_end_state(onefs, discard, label, cluster, fault):
+    failover(onefs, SCOPE)
+    write_file(onefs, "target", NEW_FILE, "written on DR\n")
+    onefs.clear_log()
+    onefs.faults({"fail_next": [fault]}, cluster=cluster)
+    rc, out, err = run_failback(onefs, discard)
+    assert rc != 0, "the fault did not stop the run (%s)" % label
+    assert "Re-run the same command" in out
+    rc, out, err = run_failback(onefs, discard)
+    assert rc == 0, out + err
+    assert_original_direction(onefs)
+    expected = None if discard == "target" else "written on DR\n"
+    assert read_file(onefs, "source", NEW_FILE) == expected
+    # every destructive call that took effect happened exactly once per policy over both runs
+    if discard == "target":
+        assert len(job_posts(onefs, "allow_write_revert", "target")) == 2
+    else:
+        assert len(job_posts(onefs, "resync_prep", "source")) == 2
+        assert len(job_posts(onefs, "resync_prep", "target")) == 2
+        assert len(job_posts(onefs, "allow_write", "source")) == 2
+        assert len(policy_deletes(onefs, "fin-ap_mirror", "target")) == 1
+        assert len(policy_deletes(onefs, "eng-src_mirror", "target")) == 1
+    onefs.clear_log()
+    rc, out, err = run_failback(onefs, discard)
+    assert rc == 0, out + err
+    assert onefs.writes() == []
