@@ -31,6 +31,9 @@ TASKS = {
     "smb_lock": ("source", {"zone": "finance", "shares": ["ap"], "state": "locked"}, False),
     "rg_sync": ("source", {"policies": ["fin-ap"], "mode": "sync"}, False),
     "dr_readiness": ("source", {"policies": ["fin-ap"]}, True),
+    # No API call: it must accept (and ignore) the group's connection options; check mode writes no file.
+    "dr_report": ("source", {"record": {"run_id": "group-test", "steps": []}, "dest_dir": "/nonexistent/onefs-dr"},
+                  False),
     "dr_plan": ("source", {"operation": "failover_planned", "policies": ["fin-ap"]}, True),
     "resync_prep": ("source", {"policies": ["fin-ap"]}, True),
     "local_target": ("target", {"policies": ["fin-ap"], "state": "writes_disabled"}, False),
