@@ -106,9 +106,8 @@ def estimate(history, target_history=None, max_running_jobs=50, step_overhead_s=
     allow_write = waves([p["allow_write_s"] for p in per_policy], max_running_jobs)
     other = step_overhead_s * len(OTHER_STEPS)
     without = [p["policy"] for p in per_policy if not p["samples"]]
-    basis = "%d policies, %d wave(s) of up to %d jobs" % (len(per_policy), wave_count(len(per_policy),
-                                                                                     max_running_jobs),
-                                                           max_running_jobs)
+    wave_total = wave_count(len(per_policy), max_running_jobs)
+    basis = "%d policies, %d wave(s) of up to %d jobs" % (len(per_policy), wave_total, max_running_jobs)
     if without:
         basis += "; no sync history for %s (assumed %ss each)" % (", ".join(without), default_sync_s)
     return {

@@ -13,6 +13,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import time
 import traceback
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
@@ -29,6 +30,7 @@ class OnefsModule:
         spec = connection_spec(peer=peer)
         spec.update(argument_spec or {})
         self.module = AnsibleModule(argument_spec=spec, supports_check_mode=supports_check_mode, **kwargs)
+        self.started = time.time()
         self._clients = {}
         self._warned_insecure = False
         if not HAS_REQUESTS:
@@ -100,11 +102,18 @@ class OnefsModule:
 
     def exit_json(self, **result):
         self.close()
-        self.module.exit_json(**result)
+        self.module.exit_json(**self._timed(result))
 
     def fail_json(self, msg, **result):
         self.close()
-        self.module.fail_json(msg=msg, **result)
+        self.module.fail_json(msg=msg, **self._timed(result))
+
+    def _timed(self, result):
+        """Every result says when the module ran: the roles' run records and timelines read it."""
+        ended = time.time()
+        result.setdefault("timing", {"started": round(self.started, 3), "ended": round(ended, 3),
+                                     "seconds": round(ended - self.started, 3)})
+        return result
 
     def fail_error(self, err, **result):
         """fail_json from an OnefsError: the message names cluster, call and object."""

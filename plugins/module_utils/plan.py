@@ -23,6 +23,7 @@ __metaclass__ = type
 from . import drstate
 from .ads import spns_from_smartconnect, spn_key
 from .network import DEFAULT_PARK_PREFIX, normalize_name, park_name, pool_summary, unpark_name
+from .quota import is_under, quota_view
 from .synciq import schedule_equal, schedule_to_user
 
 SOURCE = "source"
@@ -194,13 +195,18 @@ def _is_parked(summary, prefix):
 
 
 def moving_names(facts, mapping):
-    """The SmartConnect names that move with a pool mapping (from whichever side still shows them)."""
+    """The SmartConnect names that move with a pool mapping.
+
+    The source pool's names (parked or not) when the source can be read; else the names the
+    mapping lists (what an unplanned failover needs, the source being down); else the target's.
+    """
     prefix = facts.park_prefix
-    for side, key in ((SOURCE, "source"), (TARGET, "target")):
-        names = _names(_pool(facts, side, mapping[key]), prefix) if facts.visible(side) else []
-        if names:
-            return names
-    return []
+    names = _names(_pool(facts, SOURCE, mapping[SOURCE]), prefix) if facts.visible(SOURCE) else []
+    if not names:
+        names = [n for n in mapping.get("names") or [] if n]
+    if not names and facts.visible(TARGET):
+        names = _names(_pool(facts, TARGET, mapping[TARGET]), prefix)
+    return names
 
 
 def park_step(plan, facts, order, side):
@@ -330,6 +336,93 @@ def restore_text(facts, p):
     if same and (delay is None or p["source"].get("job_delay") == delay):
         return None
     return "restore schedule %s" % schedule_to_user(cached.get("schedule"))
+
+
+# --------------------------------------------------------------------------- moves
+# What the roles hand to smartconnect_zone, spn and quota: the same objects the plan names,
+# as module arguments, so that no role recomputes names, SPNs or quota paths in Jinja.
+def claim_for(facts, mapping, to_side):
+    """smartconnect_zone arguments giving ``to_side``'s pool the moving names, or None when unknown.
+
+    A pool with no zone name of its own (or only a parked copy of the moving one) takes the
+    first name as its zone name; a pool with its own zone name keeps it and takes every
+    moving name as an alias. Parked copies of the moving names are dropped from the aliases.
+    """
+    names = moving_names(facts, mapping)
+    summary = _pool(facts, to_side, mapping[to_side]) if facts.visible(to_side) else None
+    if not names or summary is None:
+        return None
+    moving = set(normalize_name(n) for n in names)
+    prefix = facts.park_prefix
+    own_zone = summary["sc_dns_zone"]
+    keep_zone = bool(own_zone) and normalize_name(unpark_name(own_zone, prefix)) not in moving
+    claim = {"pool": mapping[to_side]}
+    if keep_zone:
+        wanted_aliases = names
+    else:
+        claim["sc_dns_zone"] = names[0]
+        wanted_aliases = names[1:]
+    kept = [a for a in summary["aliases"] if normalize_name(unpark_name(a, prefix)) not in moving]
+    claim["aliases"] = kept + list(wanted_aliases)
+    claim["aliases_state"] = "exact"
+    return claim
+
+
+def pool_moves(facts, from_side, to_side):
+    """Per mapped pool: ``{source, target, names, spns, claim}`` for a move ``from_side`` -> ``to_side``."""
+    moves = []
+    for mapping in facts.pools:
+        names = moving_names(facts, mapping)
+        moves.append({"source": mapping[SOURCE], "target": mapping[TARGET], "park": mapping[from_side],
+                      "names": names, "spns": spns_from_smartconnect(names),
+                      "claim": claim_for(facts, mapping, to_side)})
+    return moves
+
+
+def _quota_spec(quota, path):
+    spec = dict((key, value) for key, value in quota_view(quota).items() if key != "id" and value is not None)
+    spec["path"] = path
+    return spec
+
+
+def quota_moves(facts, from_side, to_side, policies):
+    """``{"create": [...], "remove": [...]}``: quota module entries moving the quotas under the policies' paths.
+
+    ``create`` goes to ``to_side`` (paths translated to that side's directories), ``remove``
+    (``state: absent``) to ``from_side``; both are empty while a side cannot be read.
+    """
+    moves = {"create": [], "remove": []}
+    if not (facts.visible(from_side) and facts.visible(to_side)):
+        return moves
+    for p in policies:
+        src_root, tgt_root = _roots(p)
+        old_root, new_root = (src_root, tgt_root) if from_side == SOURCE else (tgt_root, src_root)
+        for quota in facts.data(from_side).get("quotas") or []:
+            path = quota.get("path") or ""
+            if not old_root or not is_under(path, old_root):
+                continue
+            moves["create"].append(_quota_spec(quota, _translate(path, old_root, new_root)))
+            removal = dict((key, value) for key, value in _quota_spec(quota, path).items()
+                           if key in ("path", "type", "persona", "include_snapshots"))
+            removal["state"] = "absent"
+            moves["remove"].append(removal)
+    return moves
+
+
+def moves_for(operation, facts, policies):
+    """The pool, SPN and quota moves of ``operation`` (direction from its name)."""
+    if operation.startswith("failover"):
+        from_side, to_side = SOURCE, TARGET
+    elif operation.startswith("failback"):
+        from_side, to_side = TARGET, SOURCE
+    else:
+        return {"pools": [], "spns": [], "quotas": {"create": [], "remove": []}}
+    pools = pool_moves(facts, from_side, to_side)
+    spns = []
+    for move in pools:
+        spns.extend(s for s in move["spns"] if s not in spns)
+    return {"pools": pools, "spns": spns, "quotas": quota_moves(facts, from_side, to_side, policies),
+            "from": from_side, "to": to_side}
 
 
 # --------------------------------------------------------------------------- operations

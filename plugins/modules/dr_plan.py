@@ -66,6 +66,12 @@ options:
         description: Pool id on the original target.
         type: str
         required: true
+      names:
+        description:
+          - The SmartConnect names (zone name first, then aliases) that move. Only used when the original source cannot
+            be read - an unplanned failover never reads it - so that the target can still take the names.
+        type: list
+        elements: str
   park_prefix:
     description: Prefix of parked SmartConnect names (as M(onefs.dr.smartconnect_zone) uses it).
     type: str
@@ -200,9 +206,33 @@ todo:
   returned: always
   type: int
 source_visible:
-  description: Whether the original source could be read.
+  description: Whether the original source could be read (always false for V(failover_unplanned), which never contacts it).
   returned: always
   type: bool
+moves:
+  description:
+    - What moves with a failover (source to target) or a failback (target to source), as arguments of the modules that
+      move it, computed from the same reads as the plan. Empty lists for the other operations.
+    - C(pools) one entry per mapped pool, C(source) and C(target) pool ids, C(park) the pool whose names are parked,
+      C(names) the moving SmartConnect names, C(spns) their C(HOST/) SPNs, C(claim) the M(onefs.dr.smartconnect_zone)
+      entry giving the receiving pool those names (null when that cluster cannot be read).
+    - C(spns) every moving SPN; C(quotas.create) M(onefs.dr.quota) entries for the receiving side (paths translated to
+      its directories) and C(quotas.remove) entries (C(state=absent)) for the side left.
+  returned: always
+  type: dict
+  sample:
+    pools:
+      - source: groupnet0.subnet0.finance
+        target: groupnet0.subnet0.finance
+        park: groupnet0.subnet0.finance
+        names: [finance.prod.example.com, fin.prod.example.com]
+        spns: [HOST/finance, HOST/finance.prod.example.com, HOST/fin, HOST/fin.prod.example.com]
+        claim: {pool: groupnet0.subnet0.finance, sc_dns_zone: finance.prod.example.com,
+                aliases: [fin.prod.example.com], aliases_state: exact}
+    spns: [HOST/finance, HOST/finance.prod.example.com, HOST/fin, HOST/fin.prod.example.com]
+    quotas:
+      create: [{path: /ifs/data/finance/ap, type: directory, include_snapshots: false, hard: 10737418240}]
+      remove: [{path: /ifs/data/finance/ap, type: directory, include_snapshots: false, state: absent}]
 '''
 
 import os
@@ -218,7 +248,8 @@ ARGUMENT_SPEC = dict(
     policies=dict(type="list", elements="str"),
     zone=dict(type="str"),
     pools=dict(type="list", elements="dict", options=dict(source=dict(type="str", required=True),
-                                                          target=dict(type="str", required=True))),
+                                                          target=dict(type="str", required=True),
+                                                          names=dict(type="list", elements="str"))),
     park_prefix=dict(type="str", default="parked-"),
     spn_provider=dict(type="str"),
     quotas=dict(type="bool", default=False),
@@ -248,7 +279,7 @@ def option_errors(params):
         errors.append("resync_prep is a step of failover_planned only")
     if not (params["park_prefix"] or "").strip():
         errors.append("park_prefix must not be empty")
-    if not peer_given(params):
+    if not peer_given(params) and params["operation"] != "failover_unplanned":
         errors.append("peer: the original source is required (it may be unreachable, but it must be named)")
     return errors
 
@@ -280,9 +311,15 @@ def read_journal(onefs, source_visible):
 
 def run(onefs):
     params = onefs.params
-    clients = {drstate.LOCAL: onefs.client, drstate.PEER: onefs.peer_client}
+    # An unplanned failover never contacts the original source: it may be down, and waiting
+    # out its retry budget would only delay the failover.
+    contact_source = params["operation"] != "failover_unplanned"
+    clients = {drstate.LOCAL: onefs.client, drstate.PEER: onefs.peer_client if contact_source else None}
     clusters = drstate.read_clusters(clients, gather_for(params), zone=params["zone"],
                                      max_workers=params["max_workers"])
+    if not contact_source:
+        clusters[drstate.PEER] = {"label": drstate.PEER, "visible": False, "identity": None,
+                                  "error": "not contacted (unplanned failover)"}
     errors = drstate.read_errors(clusters)
     if errors:
         onefs.fail_json(msg="%d read(s) failed: %s" % (len(errors), "; ".join(errors)), changed=False,
@@ -295,11 +332,14 @@ def run(onefs):
                        pools=params["pools"], spn_provider=params["spn_provider"], park_prefix=params["park_prefix"])
     result = plan.build(params["operation"], facts, params)
     todo = [entry for entry in result.actions if not entry["done"]]
+    refused = set(refusal["object"] for refusal in result.refusals)
+    accepted = [view for view in views if view["name"] not in refused]
     outcome = dict(
         changed=False, actions=result.actions, lines=result.lines(), refusals=result.refusals,
+        moves=plan.moves_for(params["operation"], facts, accepted),
         policies=[{"name": v["name"], "state": v["state"], "reasons": v["reasons"]} for v in views],
         destructive=any(entry["destructive"] for entry in todo), todo=len(todo), source_visible=source_visible)
-    if not source_visible:
+    if not source_visible and contact_source:
         onefs.warn("original source not reachable, planned from the target alone: %s"
                    % clusters[drstate.PEER].get("error"))
     if result.refusals and not params["allow_partial"]:

@@ -115,6 +115,7 @@ class Harness:
         return self._control("GET", "/_mock/state", cluster)
 
     def requests(self, cluster="source"):
+        """The mock's request log: one log for every cluster, in arrival order (``cluster`` only picks the port)."""
         return self._control("GET", "/_mock/requests", cluster)["requests"]
 
     def writes(self, cluster=None):

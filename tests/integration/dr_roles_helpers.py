@@ -104,16 +104,18 @@ def api_writes(onefs, cluster=None):
 
 
 def job_posts(onefs, action, cluster=None):
-    """POST /sync/jobs of one action that the mock answered with success."""
+    """POST /sync/jobs of one action that took effect on the mock (``applied``: also those whose
+    answer a fault replaced with an error)."""
     found = []
     for w in api_writes(onefs, cluster):
         body = w.get("body") or {}
         if w["method"] == "POST" and w["path"].endswith("/sync/jobs") and body.get("action", "sync") == action \
-                and w["status"] < 300:
+                and w["applied"]:
             found.append(w)
     return found
 
 
 def policy_deletes(onefs, name=None, cluster=None):
+    """DELETE of SyncIQ policies that took effect (the path may name the policy or its id)."""
     return [w for w in api_writes(onefs, cluster) if w["method"] == "DELETE" and "/sync/policies/" in w["path"]
-            and (name is None or w["path"].endswith("/" + name)) and w["status"] < 300]
+            and (name is None or w["path"].endswith("/" + name)) and w["applied"]]

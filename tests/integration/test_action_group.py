@@ -34,10 +34,7 @@ TASKS = {
     # No API call: it must accept (and ignore) the group's connection options; check mode writes no file.
     "dr_report": ("source", {"record": {"run_id": "group-test", "steps": []}, "dest_dir": "/nonexistent/onefs-dr"},
                   False),
-    "dr_plan": ("source", {"operation": "failover_planned", "policies": ["fin-ap"]}, True),
-    "resync_prep": ("source", {"policies": ["fin-ap"]}, True),
     "local_target": ("target", {"policies": ["fin-ap"], "state": "writes_disabled"}, False),
-    "dr_run": ("target", {"pair": "prod-dr", "operation": "failover_planned", "policies": ["fin-ap"]}, True),
     "config_sync": ("target", {"zone": "finance", "kinds": ["smb_shares"]}, True),
     "dr_plan": ("target", {"operation": "failover_planned", "policies": ["fin-ap"]}, True),
     "dr_run": ("target", {"pair": "group-test", "action": "load"}, True),

@@ -86,9 +86,8 @@ def test_drift_is_repaired_field_by_field_and_extras_go_only_on_opt_in(onefs):
     onefs.run("config_sync", args, cluster="target")
     with target_client(onefs) as client:   # drift made on the target through its API
         client.put("/platform/12/protocols/smb/shares/builds", {"description": "drifted"}, query={"zone": "eng"})
-        client.post("/platform/12/protocols/smb/shares", {"name": "scratch", "path": "/ifs/data/eng/scratch",
-                                                         "create_path": True},
-                    query={"zone": "eng"})
+        scratch = {"name": "scratch", "path": "/ifs/data/eng/scratch", "create_path": True}
+        client.post("/platform/12/protocols/smb/shares", scratch, query={"zone": "eng"})
     onefs.clear_log()
 
     repaired = onefs.run("config_sync", args, cluster="target", diff=True)

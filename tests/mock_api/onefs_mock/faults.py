@@ -79,9 +79,9 @@ class Faults:
         return float(self.settings.get("latency_ms") or 0) / 1000.0
 
     # decisions ----------------------------------------------------------
-    def decide(self, method: str, path: str) -> Optional[Decision]:
+    def decide(self, method: str, path: str, body: Any = None) -> Optional[Decision]:
         with self._lock:
-            decision = self._take_fail_next(method, path)
+            decision = self._take_fail_next(method, path, body)
             if decision:
                 return decision
             if self.settings["reset_rate"] and self._rng.random() < float(self.settings["reset_rate"]):
@@ -93,11 +93,16 @@ class Faults:
                 return Decision("error", status, DEFAULT_CODES.get(status, "AEC_EXCEPTION"), "Injected fault")
         return None
 
-    def _take_fail_next(self, method: str, path: str) -> Optional[Decision]:
+    def _take_fail_next(self, method: str, path: str, body: Any) -> Optional[Decision]:
         for entry in self.fail_next:
             if entry["method"] and entry["method"] != method:
                 continue
             if not entry["path"].search(path):
+                continue
+            if entry["body"] and not _contains(body, entry["body"]):
+                continue
+            if entry["skip"] > 0:      # let this matching request through, fail a later one
+                entry["skip"] -= 1
                 continue
             entry["count"] -= 1
             if entry["count"] <= 0:
@@ -148,7 +153,24 @@ def _fail_next_entry(entry: Any) -> Dict[str, Any]:
         "message": str(entry.get("message", "Injected fault")),
         "reset": bool(entry.get("reset", False)),
         "after": bool(entry.get("after", False)),
+        "skip": int(entry.get("skip", 0)),
+        "body": _body_pattern(entry.get("body")),
     }
+
+
+def _body_pattern(value: Any) -> Dict[str, Any]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise ValueError("fail_next body must be an object (keys the request body must have, with these values)")
+    return dict(value)
+
+
+def _contains(body: Any, wanted: Dict[str, Any]) -> bool:
+    """True when the JSON request body has every key of ``wanted`` with that value."""
+    if not isinstance(body, dict):
+        return False
+    return all(key in body and body[key] == value for key, value in wanted.items())
 
 
 def _fail_job_entry(entry: Any) -> Dict[str, Any]:

@@ -233,7 +233,7 @@ class Handler(BaseHTTPRequestHandler):
     # platform / namespace / session API --------------------------------------
     def _api(self, cluster: Cluster, raw_path: str, query: Dict[str, str], headers: Headers,
              raw_body: bytes, started: float) -> None:
-        decision = cluster.faults.decide(self.command, raw_path)
+        decision = cluster.faults.decide(self.command, raw_path, _json_or_none(raw_path, raw_body))
         delay = cluster.faults.latency_s + self.world.latency_ms / 1000.0
         if delay > 0:
             time.sleep(delay)
@@ -243,21 +243,23 @@ class Handler(BaseHTTPRequestHandler):
         user = None
         extra: Dict[str, Any] = {}
         content_type = "application/json"
+        applied = False   # the handler ran to the end: the request took effect, whatever the answer says
         try:
             if decision is not None and decision.kind == "error" and not decision.after:
                 raise ApiError(decision.status, decision.code, decision.message)
             request, route = self._build_request(cluster, raw_path, query, headers, raw_body)
             user = request.user
             result = self._call(route, request, cluster)
+            applied = True
             status, payload, content_type, extra = _to_http(result)
             if decision is not None and decision.after:
                 if decision.kind == "reset":
-                    self._log(cluster, raw_path, query, raw_body, 0, started, user)
+                    self._log(cluster, raw_path, query, raw_body, 0, started, user, applied)
                     self._reset_connection()
                 raise ApiError(decision.status, decision.code, decision.message)
         except ApiError as err:
             status, payload, content_type, extra = err.status, _json(err.body()), "application/json", {}
-        self._log(cluster, raw_path, query, raw_body, status, started, user)
+        self._log(cluster, raw_path, query, raw_body, status, started, user, applied)
         self._send(status, payload, content_type, extra)
 
     def _build_request(self, cluster: Cluster, raw_path: str, query: Dict[str, str], headers: Headers,
@@ -294,7 +296,7 @@ class Handler(BaseHTTPRequestHandler):
             raise ApiError(500, "AEC_EXCEPTION", "Internal error: %s" % type(exc).__name__)
 
     def _log(self, cluster: Cluster, raw_path: str, query: Dict[str, str], raw_body: bytes, status: int,
-             started: float, user: Optional[Dict[str, Any]]) -> None:
+             started: float, user: Optional[Dict[str, Any]], applied: bool = False) -> None:
         self.world.log.add({
             "ts": time.time(),
             "cluster": cluster.name,
@@ -305,6 +307,7 @@ class Handler(BaseHTTPRequestHandler):
             "status": status,
             "duration_ms": round((time.perf_counter() - started) * 1000.0, 3),
             "user": (user or {}).get("name"),
+            "applied": applied,
         })
 
 
@@ -312,6 +315,16 @@ class Handler(BaseHTTPRequestHandler):
 
 def _json(value: Any) -> bytes:
     return json.dumps(value, separators=(",", ":")).encode()
+
+
+def _json_or_none(raw_path: str, raw: bytes) -> Any:
+    """The JSON body of a platform request for fault matching; None when there is none or it is not JSON."""
+    if raw_path.startswith(NAMESPACE_PREFIX) or not raw.strip():
+        return None
+    try:
+        return json.loads(raw.decode("utf-8"))
+    except ValueError:
+        return None
 
 
 def _parse_json(raw: bytes) -> Any:

@@ -142,3 +142,25 @@ def test_cli_latency_applies_to_every_call(api, control, mock):
     mock.world.latency_ms = 40
     api.get("target", LATEST)
     assert control.requests()[0]["duration_ms"] >= 40
+
+
+
+def test_fail_next_body_and_skip_pick_one_call_among_many(api, control):
+    """``body`` narrows a fault to calls with those JSON values, ``skip`` lets the first ones through;
+    the log's ``applied`` tells a lost answer (after) from a refused call."""
+    control.fail_next("source", path="/sync/policies/", method="PUT", body={"enabled": False}, skip=1)
+    control.fail_next("source", path="/sync/policies/", method="PUT", body={"description": "lost"}, after=True)
+    for name in ("a", "b"):
+        api.create_policy("source", name, "/ifs/data/" + name, "/ifs/data/" + name)
+    control.clear_requests()
+    put = lambda name, body: api.put("source", POLICIES + "/" + name, json=body).status_code  # noqa: E731
+    assert put("a", {"description": "x"}) == 204          # body does not match
+    assert put("a", {"enabled": False}) == 204            # matches, skipped
+    assert put("b", {"enabled": False}) == 503            # matches: fails, not applied
+    assert put("b", {"enabled": False}) == 204            # spent
+    assert put("a", {"description": "lost"}) == 503       # applied, answer lost
+    log = [e for e in control.requests() if e["method"] == "PUT"]
+    assert [e["applied"] for e in log] == [True, True, False, True, True]
+    assert control.faults("source")["fail_next"] == []
+    policies = dict((p["name"], p) for p in control.state("source")["policies"])
+    assert policies["a"]["description"] == "lost" and policies["b"]["enabled"] is False

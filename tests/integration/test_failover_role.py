@@ -1,0 +1,193 @@
+"""failover role against the mock (demo scenario): planned, unplanned (+ fence), rehearsal.
+
+End states are read from the mock's state dumps; order and "destructive call made once" from
+the mock's request log. Readiness is covered by its own tests; here it runs only where noted.
+"""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from dr_roles_helpers import (
+    PAIR, inventory_vars, job_posts, policy, read_file, record, role_playbook, write_file,
+)
+
+SCOPE = ["fin-ap", "fin-ar"]
+POOL = "groupnet0.subnet0.finance"
+FIN_NAMES = ["finance.prod.example.com", "fin.prod.example.com"]
+FIN_SPNS = ["HOST/finance", "HOST/finance.prod.example.com", "HOST/fin", "HOST/fin.prod.example.com"]
+ROOT = Path(__file__).resolve().parents[2]
+AD = {"ad_user": "svc-spn", "ad_password": "Spn-Secret-42"}
+
+
+def dr_vars(onefs, policies=tuple(SCOPE), **extra):
+    data = inventory_vars(onefs, policies, onefs_dr_pools=[{"source": POOL, "target": POOL}],
+                          onefs_dr_spn_provider="AD.EXAMPLE.COM", onefs_dr_ad=AD)
+    data.update(extra)
+    return data
+
+
+def run_failover(onefs, failover_type="planned", check=False, policies=tuple(SCOPE), args=(), **role_vars):
+    settings = dict(failover_type=failover_type, failover_poll_interval=0.2, failover_timeout=120,
+                    failover_readiness=False)
+    settings.update(role_vars)
+    return onefs.playbook(role_playbook("failover", **settings), dr_vars(onefs, policies), check=check, args=args)
+
+
+def pool(state, pool_id=POOL):
+    return next(p for p in state["pools"] if p["id"] == pool_id)
+
+
+def spns(state):
+    return [s.lower() for s in state["ads"][0]["spns"]]
+
+
+def quota_paths(state):
+    return sorted(q["path"] for q in state["quotas"])
+
+
+def assert_failed_over(onefs):
+    source, target = onefs.state("source"), onefs.state("target")
+    for name in SCOPE:
+        assert not policy(source, name)["enabled"]
+        assert policy(source, name)["schedule"] == ""                      # manual
+        assert record(target, name)["failover_failback_state"] == "writes_enabled"
+    # names: parked on the source, claimed on the target
+    assert pool(source)["sc_dns_zone"] == "parked-finance.prod.example.com"
+    assert pool(source)["sc_dns_zone_aliases"] == ["parked-fin.prod.example.com"]
+    assert pool(target)["sc_dns_zone"] == "finance.prod.example.com"
+    assert pool(target)["sc_dns_zone_aliases"] == ["fin.prod.example.com"]
+    # SPNs: off the source's machine account, on the target's
+    for spn in FIN_SPNS:
+        assert spn.lower() not in spns(source)
+        assert spn.lower() in spns(target)
+    # quotas of the two paths moved; the others stay on the source
+    for path in ("/ifs/data/finance/ap", "/ifs/data/finance/ar"):
+        assert path in quota_paths(target)
+        assert path not in quota_paths(source)
+    assert "/ifs/data/eng/src" in quota_paths(source)
+    return source, target
+
+
+def first_index(entries, predicate):
+    return next(i for i, e in enumerate(entries) if predicate(e))
+
+
+@pytest.mark.timeout(300)
+def test_planned_failover_moves_everything_in_the_documented_order(onefs):
+    write_file(onefs, "source", "/ifs/data/finance/ap/last-minute.txt", "written just before failover\n")
+    rc, out, err = run_failover(onefs)
+    assert rc == 0, out + err
+    assert_failed_over(onefs)
+    # the final sync carried the last write over
+    assert read_file(onefs, "target", "/ifs/data/finance/ap/last-minute.txt") == "written just before failover\n"
+    # the documented order, from the request log of both clusters (global sequence numbers)
+    log = onefs.requests("source")          # the mock keeps one log for both clusters, in arrival order
+    writes = [e for e in log if e["method"] in ("POST", "PUT", "DELETE") and e["path"].startswith("/platform")]
+
+    def at(cluster, method, fragment, action=None):
+        return first_index(writes, lambda e: e["cluster"] == cluster and e["method"] == method
+                           and fragment in e["path"]
+                           and (action is None or (e.get("body") or {}).get("action", "sync") == action))
+
+    order = [
+        at("source", "PUT", "/sync/policies/"),                              # schedule -> manual
+        at("source", "POST", "/sync/jobs", "sync"),                          # final sync
+        at("source", "PUT", "/network/groupnets/groupnet0/subnets/subnet0/pools/finance"),   # park
+        at("source", "PUT", "/auth/providers/ads/"),                         # SPNs removed on the source
+        at("target", "PUT", "/network/groupnets/groupnet0/subnets/subnet0/pools/finance"),   # claim
+        at("target", "PUT", "/auth/providers/ads/"),                         # SPNs added on the target
+        at("target", "POST", "/sync/jobs", "allow_write"),                   # writable
+        at("target", "POST", "/quota/quotas"),                               # quotas created on the target
+        at("source", "DELETE", "/quota/quotas/"),                            # ... then removed from the source
+    ]
+    assert order == sorted(order), [writes[i]["path"] for i in order]
+    disable = first_index(writes, lambda e: e["cluster"] == "source" and "/sync/policies/" in e["path"]
+                          and (e.get("body") or {}).get("enabled") is False)
+    assert order[1] < disable < order[2]
+    # every destructive or one-shot call once per object
+    assert len(job_posts(onefs, "allow_write", "target")) == 2
+    assert len([w for w in writes if w["method"] == "DELETE"]) == 2
+
+
+@pytest.mark.timeout(300)
+def test_second_run_writes_nothing_and_check_mode_writes_nothing(onefs):
+    rc, out, err = run_failover(onefs, check=True)
+    assert rc == 0, out + err
+    assert "12. allow writes on target (target): fin-ap: allow_write" in out
+    assert onefs.writes() == []
+    rc, out, err = run_failover(onefs)
+    assert rc == 0, out + err
+    onefs.clear_log()
+    rc, out, err = run_failover(onefs)
+    assert rc == 0, out + err
+    assert "every step is already done" in out
+    assert onefs.writes() == []
+
+
+@pytest.mark.timeout(300)
+def test_the_run_record_is_written_with_timed_steps_and_points_in_time(onefs):
+    record_dir = onefs.tmp_path / "records"
+    rc, out, err = run_failover(onefs, failover_record_dir=str(record_dir))
+    assert rc == 0, out + err
+    files = list(record_dir.glob("*failover_planned*.json"))
+    assert len(files) == 1
+    run = json.loads(files[0].read_text())
+    assert run["status"] == "ok" and run["operation"] == "failover_planned" and run["pair"] == PAIR
+    assert run["schedules"]["fin-ap"]["schedule"] == "when-source-modified"     # cached before manual
+    names = [s["name"] for s in run["steps"]]
+    assert names.index("Step 5 - Schedules to manual and final sync") < names.index("Step 12 - Allow writes on the target")
+    for step in run["steps"]:
+        if step["status"] != "skipped":
+            assert step["started"] <= step["ended"], step
+    assert set(run["points_in_time"]) == set(SCOPE)
+    assert all(p["state"] == "finished" and p["end_time"] for p in run["points_in_time"].values())
+    assert run["plan"], "the plan is stored with the record"
+
+
+def run_playbook(onefs, extra, args=()):
+    """The shipped playbooks/failover.yml, as users run it (confirmation guard, fence tag)."""
+    text = (ROOT / "playbooks" / "failover.yml").read_text()
+    return onefs.playbook(text, extra, args=args)
+
+
+@pytest.mark.timeout(300)
+def test_unplanned_never_contacts_the_source_and_the_fence_tag_fences_it_later(onefs):
+    extra = dr_vars(onefs, onefs_dr_pools=[{"source": POOL, "target": POOL, "names": FIN_NAMES}],
+                    failover_type="unplanned", failover_confirm=True, failover_poll_interval=0.2)
+    # The source is up here, so that the log can prove it is never contacted (not even a login).
+    rc, out, err = run_playbook(onefs, extra)
+    assert rc == 0, out + err
+    assert [e for e in onefs.requests() if e["cluster"] == "source"] == []
+    source, target = onefs.state("source"), onefs.state("target")
+    for name in SCOPE:
+        assert record(target, name)["failover_failback_state"] == "writes_enabled"
+        assert policy(source, name)["enabled"]                  # not fenced: the source was down
+    assert pool(target)["sc_dns_zone"] == "finance.prod.example.com"
+    for spn in FIN_SPNS:
+        assert spn.lower() in spns(target)
+    assert "--tags fence" in out
+    # the source is back: fence it, on its own tag (no confirmation needed: fencing only disables)
+    onefs.clear_log()
+    rc, out, err = run_playbook(onefs, dr_vars(onefs), args=("--tags", "fence"))
+    assert rc == 0, out + err
+    source = onefs.state("source")
+    assert all(not policy(source, name)["enabled"] for name in SCOPE)
+    assert [w for w in onefs.writes("target") if w["path"].startswith("/platform")] == []
+    # fencing again writes nothing
+    onefs.clear_log()
+    rc, out, err = run_playbook(onefs, dr_vars(onefs), args=("--tags", "fence"))
+    assert rc == 0, out + err
+    assert onefs.writes() == []
+
+
+@pytest.mark.timeout(120)
+def test_the_playbook_asks_for_confirmation_and_bad_options_are_named(onefs):
+    rc, out, err = run_playbook(onefs, dr_vars(onefs))
+    assert rc != 0 and "failover_confirm=yes" in out
+    rc, out, err = run_failover(onefs, "sideways")
+    assert rc != 0 and "failover_type" in out + err
+    rc, out, err = run_failover(onefs, failover_pools=[{"source": POOL}])
+    assert rc != 0 and "failover_pools" in out + err
+    assert onefs.writes() == []
