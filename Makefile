@@ -48,7 +48,7 @@ export PYTHONDONTWRITEBYTECODE := 1
 QUIET_PIP := sed -u "/^WARNING: Location '.*' is ignored: it is neither a file nor a directory/d"
 
 .PHONY: help venv tree unit mocktest integration sanity lint build importer changelog-lint \
-        molecule test demo docs ee bench clean distclean
+        molecule test demo docs ee ee-image bench clean distclean
 
 help:
 	@echo "onefs.dr targets:"
@@ -67,6 +67,7 @@ help:
 	@echo "  make demo            (also the last step of make test)"
 	@echo "  make docs            render module docs with ansible-doc into build/docs"
 	@echo "  make ee              execution-environment build context in build/ee (ansible-builder create)"
+	@echo "  make ee-image        the execution-environment image with podman (EE_BASE_IMAGE=...)"
 	@echo "  make bench           run every benchmarks/*.py (prints figures)"
 	@echo "  make clean / distclean"
 
@@ -153,7 +154,7 @@ endif
 
 # Fast failures first; the slow, cold-cache steps last. Stops at the first failing step;
 # `make test KEEP_GOING=1` runs every step and lists the failed ones at the end.
-TEST_STEPS := changelog-lint unit mocktest build lint sanity importer integration molecule demo
+TEST_STEPS := changelog-lint unit mocktest build ee lint sanity importer integration molecule demo
 KEEP_GOING ?=
 test: venv tree
 	@start=$$(date +%s); failed=""; \
@@ -179,11 +180,33 @@ docs: venv tree
 	  $(BIN)/ansible-doc -t module onefs.dr.$$m > build/docs/$$m.txt; echo "build/docs/$$m.txt"; \
 	done
 
-# Execution-environment build context (ansible-builder build needs a container runtime).
-ee: build
-	rm -rf build/ee
+# Execution environment (execution-environment.yml): the build context in build/ee is part of
+# make test (about a second); the image needs podman and a base image (EE_BASE_IMAGE, a build
+# argument: tools/container_base.sh ee makes a local one from Debian packages).
+EE_BASE_IMAGE ?=
+EE_BUILD_ARGS ?=
+EE_TAG ?= localhost/onefs-dr-ee:$(VERSION)
+# Sandboxed machines need runc and lower ulimits (tools/containers.conf) unless CONTAINERS_CONF is set.
+PODMAN_ENV := $(if $(CONTAINERS_CONF),,$(if $(shell command -v runc 2>/dev/null),CONTAINERS_CONF=$(CURDIR)/tools/containers.conf))
+
+ee: build tree
+	@echo "== ansible-builder create -> build/ee"
+	@rm -rf build/ee build/ee-input && mkdir -p build/ee-input
+	@cp $(TARBALL) build/ee-input/onefs-dr.tar.gz
 	$(BIN)/ansible-builder create -f execution-environment.yml --context build/ee
-	$(BIN)/ansible-builder introspect --sanitize build/collections
+	@test -s build/ee/_build/collections/onefs-dr.tar.gz || { echo "ee: the collection tarball is not in the build context"; exit 1; }
+	@grep -q '^ARG EE_BASE_IMAGE=' build/ee/Containerfile || { echo "ee: EE_BASE_IMAGE is not a build argument"; exit 1; }
+	@$(BIN)/ansible-builder introspect --sanitize build/collections > build/ee-introspect.txt
+	@for req in requests jmespath; do \
+	  grep -q "$$req" build/ee-introspect.txt || { echo "ee: $$req missing from the introspected requirements"; cat build/ee-introspect.txt; exit 1; }; \
+	done
+	@echo "ee: build context ok; the image: make ee-image [EE_BASE_IMAGE=...]"
+
+ee-image: ee
+	@command -v podman >/dev/null || { echo "ee-image: podman is not installed"; exit 1; }
+	$(PODMAN_ENV) podman build $(if $(EE_BASE_IMAGE),--build-arg EE_BASE_IMAGE=$(EE_BASE_IMAGE)) $(EE_BUILD_ARGS) -t $(EE_TAG) build/ee
+	@$(PODMAN_ENV) podman run --rm $(EE_TAG) ansible-doc -t role onefs.dr.failback >/dev/null
+	@echo "ee-image: $(EE_TAG) built; ansible-doc finds onefs.dr in it"
 
 bench: venv tree
 	@for f in benchmarks/*.py; do echo "== $$f"; $(BIN)/python $$f || exit 1; done
