@@ -60,7 +60,7 @@ def test_playbook_passes_the_clean_demo_writes_the_files_and_nothing_else(onefs,
     assert "estimate: final sync" in out
     assert "Ready: " in out
     # Files under <onefs_dr_record_dir>/readiness, and they agree with each other.
-    report = tmp_path / "records" / "readiness"
+    report = tmp_path / "records" / "readiness-prod-dr"
     doc = json.loads((report / "readiness.json").read_text())
     assert doc["blocked"] is False and doc["counts"]["error"] == 0
     assert sorted(doc["policies"]) == FINANCE
@@ -87,7 +87,7 @@ def test_an_error_stops_the_caller_before_its_next_task(onefs, tmp_path):
     assert "ERROR   policy_enabled [fin-ar]: policy fin-ar is disabled" in out
     assert not marker.exists()
     # The files were still written and say why.
-    doc = json.loads((tmp_path / "records" / "readiness" / "readiness.json").read_text())
+    doc = json.loads((tmp_path / "records" / "readiness-prod-dr" / "readiness.json").read_text())
     assert doc["blocked"] is True
     assert [(r["check"], r["object"]) for r in doc["results"] if r["result"] == "error"] == \
         [("policy_enabled", "fin-ar")]
@@ -108,7 +108,10 @@ def test_block_on_warning_makes_the_warnings_block(onefs, tmp_path):
 
 def test_report_only_exports_readiness_result_to_the_caller(onefs, tmp_path):
     marker = tmp_path / "next-step.json"
-    rc, out, err = onefs.playbook(caller_playbook(marker, readiness_config_sync=False, readiness_fail_on_block=False),
+    # as the failover role calls it: its own record dir and pair name
+    rc, out, err = onefs.playbook(caller_playbook(marker, readiness_config_sync=False, readiness_fail_on_block=False,
+                                                  readiness_record_dir=str(tmp_path / "other"),
+                                                  readiness_pair="pair-b"),
                                   zone_vars(onefs, tmp_path))
     assert rc == 0, out + err
     assert "files: " in out and "readiness-junit.xml" in out
@@ -117,5 +120,5 @@ def test_report_only_exports_readiness_result_to_the_caller(onefs, tmp_path):
     assert result["blocked"] is True and sorted(result["policies"]) == FINANCE
     errors = sorted((r["check"], r["object"]) for r in result["results"] if r["result"] == "error")
     assert errors == [("nfs_export", "/ifs/data/finance/reports"), ("smb_share", "ar"), ("smb_share", "reports")]
-    assert result["files"]["junit"].endswith("readiness-junit.xml")
+    assert result["files"]["junit"] == str(tmp_path / "other" / "readiness-pair-b" / "readiness-junit.xml")
     assert onefs.writes() == []
