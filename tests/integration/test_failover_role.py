@@ -191,3 +191,79 @@ def test_the_playbook_asks_for_confirmation_and_bad_options_are_named(onefs):
     rc, out, err = run_failover(onefs, failover_pools=[{"source": POOL}])
     assert rc != 0 and "failover_pools" in out + err
     assert onefs.writes() == []
+
+
+# --- rehearsal ------------------------------------------------------------------------------
+def comparable(state):
+    """What a rehearsal must leave exactly as it found it (jobs, reports and the journal aside)."""
+    return {
+        "policies": sorted((p["name"], p["enabled"], p["schedule"], p.get("job_delay"), p["target_path"])
+                           for p in state["policies"]),
+        "records": sorted((r["name"], r["failover_failback_state"]) for r in state["target_policies"]),
+        "pools": sorted((p["id"], p["sc_dns_zone"], tuple(p["sc_dns_zone_aliases"])) for p in state["pools"]),
+        "spns": sorted(spns(state)),
+        "quotas": sorted((q["path"], q["type"], json.dumps(q["thresholds"], sort_keys=True)) for q in state["quotas"]),
+        "shares": sorted((s["name"], s["path"], json.dumps(s.get("permissions"), sort_keys=True))
+                         for s in state["smb_shares"]),
+    }
+
+
+@pytest.mark.timeout(300)
+def test_a_rehearsal_and_its_end_leave_both_clusters_as_they_were(onefs):
+    before = {name: comparable(onefs.state(name)) for name in ("source", "target")}
+    rc, out, err = run_failover(onefs, "test", failover_record_dir=str(onefs.tmp_path / "records"))
+    assert rc == 0, out + err
+    target = onefs.state("target")
+    assert all(record(target, n)["failover_failback_state"] == "writes_enabled" for n in SCOPE)
+    assert comparable(onefs.state("source"))["pools"] == before["source"]["pools"]     # names never move
+    run = json.loads(next((onefs.tmp_path / "records").glob("*failover_test*.json")).read_text())
+    assert run["test"] is True and run["operation"] == "failover_test"
+    # the test writes on the target, the business keeps writing on the source
+    write_file(onefs, "target", "/ifs/data/finance/ap/rehearsal-probe.txt", "test write\n")
+    write_file(onefs, "source", "/ifs/data/finance/ap/during-rehearsal.txt", "business as usual\n")
+    rc, out, err = onefs.playbook(role_playbook("failback", failback_discard="target", failback_poll_interval=0.2,
+                                                failback_timeout=120), dr_vars(onefs))
+    assert rc == 0, out + err
+    after = {name: comparable(onefs.state(name)) for name in ("source", "target")}
+    assert after == before
+    assert read_file(onefs, "target", "/ifs/data/finance/ap/rehearsal-probe.txt") is None
+    assert read_file(onefs, "source", "/ifs/data/finance/ap/during-rehearsal.txt") == "business as usual\n"
+
+
+# --- interrupted runs -----------------------------------------------------------------------
+POLICY = "/sync/policies/[^/]+$"
+JOBS = "/sync/jobs$"
+FIN_POOL = "/pools/finance$"
+ADS = "/auth/providers/ads/"
+INTERRUPTIONS = [
+    ("schedule to manual refused", "source", {"method": "PUT", "path": POLICY, "body": {"schedule": ""}}),
+    ("final sync of fin-ar refused", "source", {"method": "POST", "path": JOBS, "body": {"id": "fin-ar"}}),
+    ("disable applied, answer lost", "source",
+     {"method": "PUT", "path": POLICY, "body": {"enabled": False}, "after": True}),
+    ("park refused", "source", {"method": "PUT", "path": FIN_POOL}),
+    ("SPN removal applied, answer lost", "source", {"method": "PUT", "path": ADS, "after": True}),
+    ("claim refused", "target", {"method": "PUT", "path": FIN_POOL}),
+    ("SPN add applied, answer lost", "target", {"method": "PUT", "path": ADS, "after": True}),
+    ("allow_write applied, answer lost", "target",
+     {"method": "POST", "path": JOBS, "body": {"action": "allow_write"}, "after": True}),
+    ("quota create applied, answer lost", "target", {"method": "POST", "path": "/quota/quotas$", "after": True}),
+    ("quota removal refused", "source", {"method": "DELETE", "path": "/quota/quotas/"}),
+]
+
+
+@pytest.mark.timeout(400)
+@pytest.mark.parametrize("label,cluster,fault", INTERRUPTIONS, ids=[c[0] for c in INTERRUPTIONS])
+def test_interrupted_failover_resumes_to_the_same_end_state(onefs, label, cluster, fault):
+    onefs.faults({"fail_next": [dict(fault, status=403)]}, cluster=cluster)
+    rc, out, err = run_failover(onefs)
+    assert rc != 0, "the fault did not stop the run (%s)" % label
+    assert "Re-run the same command" in out
+    rc, out, err = run_failover(onefs)
+    assert rc == 0, out + err
+    assert_failed_over(onefs)
+    # every one-shot call took effect exactly once per object over both runs
+    assert len(job_posts(onefs, "sync", "source")) == 2
+    assert len(job_posts(onefs, "allow_write", "target")) == 2
+    quota_deletes = [w for w in onefs.writes("source") if w["method"] == "DELETE" and "/quota/quotas/" in w["path"]
+                     and w["applied"]]
+    assert len(quota_deletes) == 2
