@@ -35,7 +35,6 @@ GET_PIP_CACHE    := $(HOME)/.ansible/test/cache
 SANITY_LOCK := $(shell command -v flock >/dev/null 2>&1 && echo "flock build/.sanity.lock")
 
 MOCK_PYPROJECT := $(wildcard tests/mock_api/pyproject.toml)
-MOLECULE_SCENARIOS := $(wildcard extensions/molecule/*/molecule.yml)
 
 export PATH := $(BIN):$(PATH)
 export ANSIBLE_COLLECTIONS_PATH := $(COLL_ROOT)
@@ -144,13 +143,10 @@ changelog-lint: venv
 	@echo "== antsibull-changelog lint"
 	$(BIN)/antsibull-changelog lint
 
+# Every scenario under extensions/molecule/ (tools/molecule.sh): one with a prerequisites.sh
+# runs on its own, or is skipped with the reason that script gives; the others run together.
 molecule: venv tree
-ifeq ($(strip $(MOLECULE_SCENARIOS)),)
-	@echo "== molecule: no scenarios under extensions/molecule yet, skipped"
-else
-	@echo "== molecule test --all"
-	$(BIN)/molecule test --all
-endif
+	@bash tools/molecule.sh
 
 # Fast failures first; the slow, cold-cache steps last. Stops at the first failing step;
 # `make test KEEP_GOING=1` runs every step and lists the failed ones at the end.
