@@ -20,7 +20,8 @@ export ANSIBLE_INVENTORY_UNPARSED_WARNING=false
 export PATH="$BIN:$PATH"
 
 mkdir -p "$DEMO_DIR"
-rm -f "$DEMO_DIR/mock.out" "$DEMO_DIR/mock.err"
+rm -rf "$DEMO_DIR/mock.out" "$DEMO_DIR/mock.err" "$DEMO_DIR/records"   # the simulator starts fresh every time
+export DEMO_DIR
 
 if ! command -v onefs-mock >/dev/null 2>&1; then
   echo "demo: onefs-mock is not installed in $VENV (tests/mock_api/pyproject.toml missing?)" >&2

@@ -267,3 +267,28 @@ def test_interrupted_failover_resumes_to_the_same_end_state(onefs, label, cluste
     quota_deletes = [w for w in onefs.writes("source") if w["method"] == "DELETE" and "/quota/quotas/" in w["path"]
                      and w["applied"]]
     assert len(quota_deletes) == 2
+
+
+@pytest.mark.timeout(300)
+def test_readiness_gates_a_fresh_failover_but_not_its_resumption(onefs):
+    zone = dr_vars(onefs, policies=(), onefs_dr_zone="finance")
+    settings = dict(failover_poll_interval=0.2, failover_timeout=120, failover_config_sync=True)
+
+    def run(**extra):
+        return onefs.playbook(role_playbook("failover", **dict(settings, **extra)), zone)
+
+    # share "ar" of zone finance exists on the source only: with config sync that is a readiness
+    # warning, and with block_on_warning the failover stops before its first write
+    rc, out, err = run(failover_block_on_warning=True)
+    assert rc != 0 and "will be created by config sync" in out
+    assert onefs.writes() == []
+    # without it the failover runs (and copies the share); a re-run after it (readiness would now
+    # find disabled policies and writable targets) is not blocked and writes nothing
+    rc, out, err = run()
+    assert rc == 0, out + err
+    assert_failed_over(onefs)
+    assert "ar" in [share["name"] for share in onefs.state("target")["smb_shares"]]
+    onefs.clear_log()
+    rc, out, err = run()
+    assert rc == 0, out + err
+    assert onefs.writes() == []
