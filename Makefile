@@ -64,7 +64,7 @@ help:
 	@echo "  make integration     pytest tests/integration (ansible-playbook against the mock)"
 	@echo "  make molecule        molecule test --all (extensions/molecule), if scenarios exist"
 	@echo "  make demo            (also the last step of make test)"
-	@echo "  make docs            render module docs with ansible-doc into build/docs"
+	@echo "  make docs            static HTML docs site (antsibull-docs + Sphinx) in build/docs/html"
 	@echo "  make ee              execution-environment build context in build/ee (ansible-builder create)"
 	@echo "  make ee-image        the execution-environment image with podman (EE_BASE_IMAGE=...)"
 	@echo "  make bench           run every benchmarks/*.py (prints figures)"
@@ -150,7 +150,7 @@ molecule: venv tree
 
 # Fast failures first; the slow, cold-cache steps last. Stops at the first failing step;
 # `make test KEEP_GOING=1` runs every step and lists the failed ones at the end.
-TEST_STEPS := changelog-lint unit mocktest build ee lint sanity importer integration molecule demo
+TEST_STEPS := changelog-lint unit mocktest build ee lint sanity importer docs integration molecule demo
 KEEP_GOING ?=
 test: venv tree
 	@start=$$(date +%s); failed=""; \
@@ -169,12 +169,10 @@ test: venv tree
 demo: venv tree
 	@bash tools/demo.sh
 
+# Static HTML docs site in build/docs/html (tools/build_docs.sh: ansible-doc for every role,
+# antsibull-docs RST, Sphinx with warnings as errors; offline).
 docs: venv tree
-	@mkdir -p build/docs
-	@for f in plugins/modules/*.py; do \
-	  [ -e "$$f" ] || continue; m=$$(basename $$f .py); \
-	  $(BIN)/ansible-doc -t module onefs.dr.$$m > build/docs/$$m.txt; echo "build/docs/$$m.txt"; \
-	done
+	@bash tools/build_docs.sh
 
 # Execution environment (execution-environment.yml): the build context in build/ee is part of
 # make test (about a second); the image needs podman and a base image (EE_BASE_IMAGE, a build
