@@ -188,6 +188,9 @@ class Chaos:
     def log(self):
         return self.control("GET", "requests")["requests"]
 
+    def clear_log(self):
+        self.control("DELETE", "requests")
+
     def next_seq(self):
         page = self.control("GET", "requests", body=None)
         return page.get("next", 0)

@@ -18,7 +18,7 @@ LAST_WRITE = "/ifs/data/finance/ar/last-minute.txt"     # fin-ar: scheduled, no 
 @pytest.mark.timeout(600)
 def test_a_failed_final_sync_stops_before_the_target_is_writable(chaos, figures):
     write_file(chaos.onefs, "source", LAST_WRITE, "written just before the failover\n")
-    chaos.onefs.clear_log()
+    chaos.clear_log()
     chaos.faults("source", fail_next_job={"policy": "fin-ar", "error": REASON})
     figures.add("faults_injected")
     run = chaos.role("failover", chaos.dr_vars(), **chaos.failover_vars())
