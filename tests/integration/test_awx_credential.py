@@ -157,6 +157,40 @@ def test_failover_template_refuses_without_confirmation(onefs):
     assert onefs.writes() == []
 
 
+def test_workflow_readiness_failover_report(onefs, tmp_path):
+    """The workflow's nodes in order, each a fresh job: the workflow's extra vars and survey answers
+    go to every node; the report job finds the failover's record in the journal on the clusters."""
+    workflow = load(AWX / "workflow_job_template.yml")["onefs_dr_workflow_templates"][0]
+    answers = {"onefs_dr_policies": "fin-ap", "failover_confirm": "yes"}
+    inputs = dict(cluster_inputs(onefs, "source", "admin"), **cluster_inputs(onefs, "target", "admin"))
+    nodes = {n["identifier"]: n for n in workflow["schema"]}
+    order = ["readiness", "failover", "report"]
+    assert nodes["readiness"]["related"]["success_nodes"] == [{"identifier": "failover"}]
+    assert nodes["failover"]["related"]["always_nodes"] == [{"identifier": "report"}]
+    for ident in order:
+        template = TEMPLATES[nodes[ident]["unified_job_template"]["name"]]
+        extra_vars = dict(template["extra_vars"])
+        for question in template["survey_spec"]["spec"] if template.get("survey_enabled") else []:
+            if "default" in question:
+                extra_vars[question["variable"]] = question["default"]
+        for question in workflow["survey_spec"]["spec"]:
+            if "default" in question:
+                extra_vars[question["variable"]] = question["default"]
+        extra_vars.update(workflow["extra_vars"])
+        extra_vars.update(answers)
+        job_dir = tmp_path / ident  # every job runs in its own container: nothing shared but the clusters
+        job_dir.mkdir()
+        inventory = {"pair1": dict(PAIR, onefs_dr_record_dir=str(job_dir), failover_poll_interval=0.2)}
+        rc, out = run_playbook(onefs, ROOT / template["playbook"], inventory, extra_vars, inject(inputs, job_dir))
+        assert rc == 0, "%s node failed:\n%s" % (ident, out)
+    reports = sorted(p.name for p in (tmp_path / "report").rglob("*.html"))
+    assert len(reports) == 1 and "failover_planned" in reports[0], reports
+    state = onefs.state("target")
+    records = {r["name"]: r["failover_failback_state"] for r in state["target_policies"]}
+    assert records["fin-ap"] == "writes_enabled", records
+    assert records["fin-ar"] == "writes_disabled", records  # outside the scope answered in the survey
+
+
 # ---------------------------------------------------------------- proposed role defaults
 def proposed_defaults():
     text = (AWX / "README.md").read_text(encoding="utf-8")
