@@ -164,8 +164,7 @@ def _running_job(name, entry):
     if not jobs:
         return result("no_blocking_job", name, OK, "no job running")
     where, job = jobs[0]
-    text = "%s job %s of %s running on the %s (%s)" % (job.get("action"), job.get("id"), name, where,
-                                                        job.get("state"))
+    text = "%s job %s of %s running on the %s (%s)" % (job.get("action"), job.get("id"), name, where, job.get("state"))
     if job.get("action") == "run" and where == "source":
         return result("no_blocking_job", name, WARNING, text + ": the final sync waits for it")
     return result("no_blocking_job", name, ERROR, text + ": a failover cannot start while it runs")
@@ -234,9 +233,9 @@ def _claims(info):
 def _pool_exists(pool_id, pools, role):
     if pool_id in pools:
         return result("smartconnect_pool", "%s %s" % (role, pool_id), OK, "pool present on the %s" % role)
+    why = " (cannot receive the names)" if role == TARGET else ""
     return result("smartconnect_pool", "%s %s" % (role, pool_id), ERROR,
-                  "pool %s not found on the %s cluster%s" % (pool_id, role,
-                                                              " (cannot receive the names)" if role == TARGET else ""))
+                  "pool %s not found on the %s cluster%s" % (pool_id, role, why))
 
 
 def _single_claim(name, owners):

@@ -300,9 +300,8 @@ def test_report_of_a_record_made_by_the_journal_on_the_mock(clients, tmp_path):
     journal.flush_run(book, run["run_id"], {"steps": steps})
     steps.append({"name": "Allow writes (not timed: drawn from the previous end)", "phase": "cutover",
                   "ended": time.time(), "status": "skipped"})
-    finished = journal.finish_run(book, run["run_id"], "ok", {"steps": steps, "points_in_time": points,
-                                                               "manual_actions": ["Remount NFS clients"]},
-                                  record_dir=str(tmp_path))
+    updates = {"steps": steps, "points_in_time": points, "manual_actions": ["Remount NFS clients"]}
+    finished = journal.finish_run(book, run["run_id"], "ok", updates, record_dir=str(tmp_path))
     record = report.load_record(finished["record_file"])
     assert record["run_id"] == run["run_id"] and len(record["steps"]) == 3
 
