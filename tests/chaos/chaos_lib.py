@@ -170,6 +170,7 @@ class Chaos:
         self.allow_unplanned_split = False
         self._http = http.Session()
         self._count = 0
+        self._ids = {}                 # policy / record id -> name, from every state read
 
     # -- control API (through the control port: works while a cluster is down) -------------
     def control(self, method, path, cluster=None, body=None, timeout=60):
@@ -180,10 +181,18 @@ class Chaos:
         return resp.json() if resp.content else None
 
     def state(self, cluster):
-        return self.control("GET", "state", cluster)
+        return self.remember_ids(self.control("GET", "state", cluster))
 
     def state_all(self):
-        return self.control("GET", "state", "*")
+        dump = self.control("GET", "state", "*")
+        for state in dump["clusters"].values():
+            self.remember_ids(state)
+        return dump
+
+    def remember_ids(self, state):
+        for item in state.get("policies", []) + state.get("target_policies", []):
+            self._ids[item["id"]] = item["name"]
+        return state
 
     def log(self):
         return self.control("GET", "requests")["requests"]
@@ -298,6 +307,9 @@ class Chaos:
             self._last_sample = time.monotonic()
         dump = session.get(self.control_url + "/_mock/state", params={"cluster": "*"}, timeout=30).json()
         clusters = dump["clusters"]
+        with self._sample_lock:
+            for state in clusters.values():
+                self.remember_ids(state)
         found = split_brain(clusters["source"], clusters["target"])
         with self._sample_lock:
             self.split_brain_samples += 1
@@ -315,13 +327,10 @@ class Chaos:
 
     # -- request log ------------------------------------------------------------------------
     def id_names(self):
-        """{policy or record id: policy name} from both clusters' current state."""
-        names = {}
-        for cluster in ("source", "target"):
-            state = self.state(cluster)
-            for item in state["policies"] + state["target_policies"]:
-                names[item["id"]] = item["name"]
-        return names
+        """{policy or record id: policy name} from every state read so far and the current one.
+        An id never seen in a state stays as it is (repeats are still counted per id)."""
+        self.state_all()
+        return dict(self._ids)
 
     def destructive_calls(self, log=None):
         """[(cluster, action, policy)] of every destructive call that took effect: POST /sync/jobs

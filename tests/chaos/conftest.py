@@ -85,13 +85,18 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
     if path is None:
         return
     totals = dict((key, 0) for key in FIGURE_KEYS)
+    notes = []
     if Path(path).exists():
         for line in Path(path).read_text().splitlines():
             entry = json.loads(line)
             for key in FIGURE_KEYS:
                 totals[key] += int(entry.get(key, 0))
+            if entry.get("note"):
+                notes.append((entry["case"].rsplit("::", 1)[-1], entry["note"]))
         Path(path).unlink()
     terminalreporter.section("chaos figures (CHAOS_MODE=%s)" % MODE)
+    for case, note in sorted(notes):
+        terminalreporter.write_line("%s: %s" % (case, ", ".join("%s=%s" % item for item in sorted(note.items()))))
     terminalreporter.write_line(
         "cases run: %(cases)d, faults injected: %(faults_injected)d, end states verified: %(end_states_verified)d, "
         "controllers killed: %(kills)d, re-runs: %(re_runs)d, writes repeated after a crash: "
@@ -108,6 +113,10 @@ class Figures:
 
     def add(self, key, count=1):
         self.values[key] += int(count)
+
+    def note(self, detail):
+        """Something to print in the summary (e.g. where a controller was killed)."""
+        self.values["note"] = detail
 
     def write(self):
         path = os.environ.get(FIGURES_ENV)
