@@ -189,11 +189,6 @@ def _names(summary, prefix):
     return [unpark_name(name, prefix) for name in (summary or {}).get("names") or [] if name]
 
 
-def _is_parked(summary, prefix):
-    names = (summary or {}).get("names") or []
-    return all(normalize_name(n) == normalize_name(park_name(n, prefix)) for n in names)
-
-
 def moving_names(facts, mapping):
     """The SmartConnect names that move with a pool mapping.
 
@@ -209,8 +204,14 @@ def moving_names(facts, mapping):
     return names
 
 
+def _answering(summary, names):
+    """The ``names`` that the pool still answers for (unparked)."""
+    held = set(normalize_name(n) for n in (summary or {}).get("names") or [])
+    return [n for n in names if normalize_name(n) in held]
+
+
 def park_step(plan, facts, order, side):
-    """Park (prefix) the SmartConnect names of the mapped pools on ``side``."""
+    """Park (prefix) the moving SmartConnect names of the mapped pools on ``side``."""
     for mapping in facts.pools:
         pool_id = mapping[side]
         summary = _pool(facts, side, pool_id)
@@ -220,7 +221,8 @@ def park_step(plan, facts, order, side):
         elif summary is None:
             plan.refuse(pool_id, "pool %s not found on the %s cluster" % (pool_id, side))
         else:
-            action = None if _is_parked(summary, facts.park_prefix) else "park %s" % ", ".join(summary["names"])
+            live = _answering(summary, moving_names(facts, mapping))
+            action = "park %s" % ", ".join(live) if live else None
             plan.add(order, "park SmartConnect names on the %s" % side, side, "pool", pool_id, action)
 
 
@@ -368,13 +370,37 @@ def claim_for(facts, mapping, to_side):
     return claim
 
 
+def release_for(facts, mapping, from_side):
+    """smartconnect_zone arguments making ``from_side``'s pool stop answering for the moving names.
+
+    Only the moving names are parked: a zone name or alias of the pool's own (a target pool
+    that took the names as aliases) stays as it is. None when the pool cannot be read.
+    """
+    names = moving_names(facts, mapping)
+    summary = _pool(facts, from_side, mapping[from_side]) if facts.visible(from_side) else None
+    if not names or summary is None:
+        return None
+    moving = set(normalize_name(n) for n in names)
+    prefix = facts.park_prefix
+
+    def parked(name):
+        return park_name(name, prefix) if normalize_name(name) in moving else name
+
+    release = {"pool": mapping[from_side], "aliases": [parked(a) for a in summary["aliases"]],
+               "aliases_state": "exact"}
+    if summary["sc_dns_zone"]:
+        release["sc_dns_zone"] = parked(summary["sc_dns_zone"])
+    return release
+
+
 def pool_moves(facts, from_side, to_side):
-    """Per mapped pool: ``{source, target, names, spns, claim}`` for a move ``from_side`` -> ``to_side``."""
+    """Per mapped pool: ``{source, target, park, names, spns, release, claim}`` for a move ``from_side`` -> ``to_side``."""
     moves = []
     for mapping in facts.pools:
         names = moving_names(facts, mapping)
         moves.append({"source": mapping[SOURCE], "target": mapping[TARGET], "park": mapping[from_side],
                       "names": names, "spns": spns_from_smartconnect(names),
+                      "release": release_for(facts, mapping, from_side),
                       "claim": claim_for(facts, mapping, to_side)})
     return moves
 

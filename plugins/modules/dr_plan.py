@@ -214,8 +214,9 @@ moves:
     - What moves with a failover (source to target) or a failback (target to source), as arguments of the modules that
       move it, computed from the same reads as the plan. Empty lists for the other operations.
     - C(pools) one entry per mapped pool, C(source) and C(target) pool ids, C(park) the pool whose names are parked,
-      C(names) the moving SmartConnect names, C(spns) their C(HOST/) SPNs, C(claim) the M(onefs.dr.smartconnect_zone)
-      entry giving the receiving pool those names (null when that cluster cannot be read).
+      C(names) the moving SmartConnect names, C(spns) their C(HOST/) SPNs, C(release) the M(onefs.dr.smartconnect_zone)
+      entry parking only those names on the pool they leave, C(claim) the entry giving the receiving pool those names
+      (each null when that cluster cannot be read).
     - C(spns) every moving SPN; C(quotas.create) M(onefs.dr.quota) entries for the receiving side (paths translated to
       its directories) and C(quotas.remove) entries (C(state=absent)) for the side left.
   returned: always
@@ -227,6 +228,8 @@ moves:
         park: groupnet0.subnet0.finance
         names: [finance.prod.example.com, fin.prod.example.com]
         spns: [HOST/finance, HOST/finance.prod.example.com, HOST/fin, HOST/fin.prod.example.com]
+        release: {pool: groupnet0.subnet0.finance, sc_dns_zone: parked-finance.prod.example.com,
+                  aliases: [parked-fin.prod.example.com], aliases_state: exact}
         claim: {pool: groupnet0.subnet0.finance, sc_dns_zone: finance.prod.example.com,
                 aliases: [fin.prod.example.com], aliases_state: exact}
     spns: [HOST/finance, HOST/finance.prod.example.com, HOST/fin, HOST/fin.prod.example.com]

@@ -97,3 +97,64 @@ def test_failback_discard_source_plan_shrinks_step_by_step(clients):
                "schedules": {"fin-ap": {"schedule": "when-source-modified", "job_delay": 300}}}
     final = build(clients, "failback_discard_source", ["fin-ap"], journal=journal)
     assert final.refusals == [] and todo(final) == [(15, "fin-ap", "restore schedule when-source-modified")]
+
+
+# --- moves: the module arguments the roles hand over -----------------------------------------
+POOL = "groupnet0.subnet0.finance"
+
+
+def facts_with_network(clients, names, unplanned_names=None):
+    gather = ["cluster", "policies", "pools", "spns", "quotas"]
+    clusters = drstate.read_clusters({"local": clients["target"], "peer": clients["source"]}, gather)
+    views = [drstate.policy_result(n, clusters, original_source="peer") for n in names]
+    mapping = {"source": POOL, "target": POOL}
+    if unplanned_names:
+        mapping["names"] = unplanned_names
+        clusters["peer"] = {"label": "peer", "visible": False, "identity": None, "error": "not contacted"}
+    return plan.Facts(clusters, views, "peer", "local", pools=[mapping], spn_provider="AD.EXAMPLE.COM")
+
+
+def test_failover_moves_claim_the_source_names_on_the_empty_target_pool(clients):
+    moves = plan.moves_for("failover_planned", facts_with_network(clients, ["fin-ap", "fin-ar"]), [])
+    move = moves["pools"][0]
+    assert move["names"] == ["finance.prod.example.com", "fin.prod.example.com"]
+    assert move["claim"] == {"pool": POOL, "sc_dns_zone": "finance.prod.example.com",
+                             "aliases": ["fin.prod.example.com"], "aliases_state": "exact"}
+    assert move["release"]["sc_dns_zone"] == "parked-finance.prod.example.com"
+    assert moves["spns"] == ["HOST/finance", "HOST/finance.prod.example.com", "HOST/fin", "HOST/fin.prod.example.com"]
+
+
+def test_a_target_pool_with_its_own_zone_name_keeps_it_and_takes_the_names_as_aliases(clients):
+    pool = [p for p in clients["target"].get("/platform/16/network/pools")["pools"] if p["id"] == POOL][0]
+    clients["target"].put("/platform/16/network/groupnets/groupnet0/subnets/subnet0/pools/finance",
+                          {"sc_dns_zone": "finance.dr.example.com", "sc_dns_zone_aliases": ["parked-fin.prod.example.com"]})
+    facts = facts_with_network(clients, ["fin-ap"])
+    claim = plan.claim_for(facts, {"source": POOL, "target": POOL}, "target")
+    assert claim == {"pool": POOL, "aliases": ["finance.prod.example.com", "fin.prod.example.com"],
+                     "aliases_state": "exact"}                  # parked copy dropped, own zone name kept
+    assert pool["sc_dns_zone"] == ""
+    # and a later failback parks only the moved names there, not the pool's own
+    clients["target"].put("/platform/16/network/groupnets/groupnet0/subnets/subnet0/pools/finance",
+                          {"sc_dns_zone_aliases": claim["aliases"]})
+    release = plan.release_for(facts_with_network(clients, ["fin-ap"]), {"source": POOL, "target": POOL}, "target")
+    assert release == {"pool": POOL, "sc_dns_zone": "finance.dr.example.com", "aliases_state": "exact",
+                       "aliases": ["parked-finance.prod.example.com", "parked-fin.prod.example.com"]}
+
+
+def test_unplanned_moves_take_the_names_from_the_mapping(clients):
+    names = ["finance.prod.example.com", "fin.prod.example.com"]
+    moves = plan.moves_for("failover_unplanned", facts_with_network(clients, ["fin-ap"], unplanned_names=names), [])
+    assert moves["pools"][0]["names"] == names
+    assert moves["pools"][0]["claim"]["sc_dns_zone"] == "finance.prod.example.com"
+    assert moves["quotas"] == {"create": [], "remove": []}      # the source cannot be read
+
+
+def test_quota_moves_translate_paths_and_name_what_to_remove(clients):
+    facts = facts_with_network(clients, ["fin-ap", "fin-archive"])
+    moves = plan.moves_for("failover_planned", facts, facts.policies)
+    created = dict((q["path"], q) for q in moves["quotas"]["create"])
+    assert created["/ifs/data/finance/ap"]["hard"] == 10737418240 and created["/ifs/data/finance/ap"]["container"]
+    assert "id" not in created["/ifs/data/finance/ap"]
+    assert moves["quotas"]["remove"] == [{"path": "/ifs/data/finance/ap", "type": "directory",
+                                          "include_snapshots": False, "state": "absent"}]
+    assert plan.moves_for("reprotect", facts, facts.policies)["pools"] == []
