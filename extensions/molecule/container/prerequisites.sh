@@ -12,7 +12,12 @@ if [ -z "${CONTAINERS_CONF:-}" ] && command -v runc >/dev/null 2>&1; then
 fi
 command -v podman >/dev/null 2>&1 || { echo "podman is not installed (apt-get install -y podman runc)"; exit 1; }
 podman info >/dev/null 2>&1 || { echo "podman info fails here: $(podman info 2>&1 | tail -1)"; exit 1; }
-if podman image exists "$BASE"; then exit 0; fi
+if podman image exists "$BASE"; then
+  # a container must really start (crun fails on some sandboxes where podman info works)
+  out=$(timeout 120 podman run --rm --network none "$BASE" true 2>&1) && exit 0
+  echo "podman cannot start a container here: $(echo "$out" | tail -1)"
+  exit 1
+fi
 case "$BASE" in
   localhost/*)
     if [ "$(id -u)" = 0 ] && command -v debootstrap >/dev/null 2>&1; then exit 0; fi
