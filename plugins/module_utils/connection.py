@@ -107,6 +107,11 @@ def _value(params, option, env_prefix):
     return value
 
 
+def peer_given(params):
+    """Whether the module's ``peer`` names a cluster (in its options or the ONEFS_PEER_* environment)."""
+    return bool((params.get("peer") or {}).get("onefs_host") or os.environ.get(env_name("onefs_host", PEER_ENV_PREFIX)))
+
+
 def check_params(params, option_prefix="", env_prefix=ENV_PREFIX):
     """Raise ConfigError naming every missing required option and its environment variable."""
     missing = [name for name in REQUIRED if not _value(params or {}, name, env_prefix)]
