@@ -260,10 +260,8 @@ read_errors:
   elements: str
 '''
 
-import os
-
 from ansible_collections.onefs.dr.plugins.module_utils import drstate
-from ansible_collections.onefs.dr.plugins.module_utils.connection import PEER_ENV_PREFIX, env_name
+from ansible_collections.onefs.dr.plugins.module_utils.connection import peer_given
 from ansible_collections.onefs.dr.plugins.module_utils.module import OnefsModule
 
 MAX_WORKERS = 32
@@ -298,11 +296,6 @@ def input_error(params):
     if params["original_source"] == "peer" and not peer_given(params):
         return "original_source=peer needs the peer option"
     return None
-
-
-def peer_given(params):
-    """Whether a peer cluster is configured (option or ONEFS_PEER_HOST)."""
-    return bool((params.get("peer") or {}).get("onefs_host") or os.environ.get(env_name("onefs_host", PEER_ENV_PREFIX)))
 
 
 def run(onefs):

@@ -238,10 +238,8 @@ moves:
       remove: [{path: /ifs/data/finance/ap, type: directory, include_snapshots: false, state: absent}]
 '''
 
-import os
-
 from ansible_collections.onefs.dr.plugins.module_utils import drstate, journal, plan
-from ansible_collections.onefs.dr.plugins.module_utils.connection import PEER_ENV_PREFIX, env_name
+from ansible_collections.onefs.dr.plugins.module_utils.connection import peer_given
 from ansible_collections.onefs.dr.plugins.module_utils.module import OnefsModule
 
 MAX_WORKERS = 32
@@ -285,10 +283,6 @@ def option_errors(params):
     if not peer_given(params) and params["operation"] != "failover_unplanned":
         errors.append("peer: the original source is required (it may be unreachable, but it must be named)")
     return errors
-
-
-def peer_given(params):
-    return bool((params.get("peer") or {}).get("onefs_host") or os.environ.get(env_name("onefs_host", PEER_ENV_PREFIX)))
 
 
 def gather_for(params):

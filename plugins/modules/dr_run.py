@@ -275,10 +275,8 @@ writes:
   elements: str
 '''
 
-import os
-
 from ansible_collections.onefs.dr.plugins.module_utils import journal, synciq
-from ansible_collections.onefs.dr.plugins.module_utils.connection import PEER_ENV_PREFIX, env_name
+from ansible_collections.onefs.dr.plugins.module_utils.connection import peer_given
 from ansible_collections.onefs.dr.plugins.module_utils.errors import UnavailableError
 from ansible_collections.onefs.dr.plugins.module_utils.module import OnefsModule
 
@@ -336,10 +334,6 @@ def option_errors(params):
         errors.append("peer: the original source is required to keep the journal on both clusters "
                       "(set peer_required: false to keep it on the target only)")
     return errors
-
-
-def peer_given(params):
-    return bool((params.get("peer") or {}).get("onefs_host") or os.environ.get(env_name("onefs_host", PEER_ENV_PREFIX)))
 
 
 def source_schedules(onefs, names, source):

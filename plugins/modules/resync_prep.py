@@ -153,10 +153,8 @@ changed:
   type: bool
 '''
 
-import os
-
 from ansible_collections.onefs.dr.plugins.module_utils import resync
-from ansible_collections.onefs.dr.plugins.module_utils.connection import PEER_ENV_PREFIX, env_name
+from ansible_collections.onefs.dr.plugins.module_utils.connection import peer_given
 from ansible_collections.onefs.dr.plugins.module_utils.module import OnefsModule
 from ansible_collections.onefs.dr.plugins.module_utils.parallel import run_each
 
@@ -185,7 +183,7 @@ def option_errors(params):
         errors.append("max_workers: must be 1 to 50")
     if not 1 <= params["max_running_jobs"] <= resync.MAX_RUNNING_JOBS:
         errors.append("max_running_jobs: must be 1 to %d" % resync.MAX_RUNNING_JOBS)
-    if not ((params.get("peer") or {}).get("onefs_host") or os.environ.get(env_name("onefs_host", PEER_ENV_PREFIX))):
+    if not peer_given(params):
         errors.append("peer: the other cluster is required (its target records and reverse policies are read there)")
     return errors
 

@@ -187,6 +187,7 @@ from ansible.module_utils.basic import env_fallback
 from ansible_collections.onefs.dr.plugins.module_utils.ads import (
     SPN_STATES, CredentialsRequired, SpnCollision, ensure_spns, get_provider, provider_view, spn_check,
     spns_from_smartconnect, valid_spn)
+from ansible_collections.onefs.dr.plugins.module_utils.connection import peer_given
 from ansible_collections.onefs.dr.plugins.module_utils.module import OnefsModule
 from ansible_collections.onefs.dr.plugins.module_utils.network import valid_dns_name
 
@@ -222,10 +223,6 @@ def validate(params):
 
 def wanted_spns(params):
     return list(params["spns"] or []) + spns_from_smartconnect(params["from_smartconnect"])
-
-
-def peer_given(params):
-    return bool((params.get("peer") or {}).get("onefs_host"))
 
 
 def run_check(onefs):
