@@ -116,8 +116,8 @@ def leftovers_of(member, source, target, zone_names):
         if entries:
             found.append("%s: %d entries under %s (forced removal: the files stay)" % (side, len(entries), root))
         for q in quota.list_quotas_under(client, root):
-            found.append("%s: quota %s" % (side, quota.quota_name(q.get("path"), q.get("type"), q.get("persona"),
-                                                                 q.get("include_snapshots"))))
+            label = quota.quota_name(q.get("path"), q.get("type"), q.get("persona"), q.get("include_snapshots"))
+            found.append("%s: quota %s" % (side, label))
         for zone in zone_names:
             for kind in protocols.KINDS.values():
                 for record in protocols.scoped(kind, _safe_list(client, kind, zone), [root]):

@@ -144,7 +144,6 @@ def test_cli_latency_applies_to_every_call(api, control, mock):
     assert control.requests()[0]["duration_ms"] >= 40
 
 
-
 def test_fail_next_body_and_skip_pick_one_call_among_many(api, control):
     """``body`` narrows a fault to calls with those JSON values, ``skip`` lets the first ones through;
     the log's ``applied`` tells a lost answer (after) from a refused call."""
@@ -153,7 +152,9 @@ def test_fail_next_body_and_skip_pick_one_call_among_many(api, control):
     for name in ("a", "b"):
         api.create_policy("source", name, "/ifs/data/" + name, "/ifs/data/" + name)
     control.clear_requests()
-    put = lambda name, body: api.put("source", POLICIES + "/" + name, json=body).status_code  # noqa: E731
+    def put(name, body):
+        return api.put("source", POLICIES + "/" + name, json=body).status_code
+
     assert put("a", {"description": "x"}) == 204          # body does not match
     assert put("a", {"enabled": False}) == 204            # matches, skipped
     assert put("b", {"enabled": False}) == 503            # matches: fails, not applied
