@@ -152,6 +152,7 @@ def test_fail_next_body_and_skip_pick_one_call_among_many(api, control):
     for name in ("a", "b"):
         api.create_policy("source", name, "/ifs/data/" + name, "/ifs/data/" + name)
     control.clear_requests()
+
     def put(name, body):
         return api.put("source", POLICIES + "/" + name, json=body).status_code
 
