@@ -210,6 +210,24 @@ def _answering(summary, names):
     return [n for n in names if normalize_name(n) in held]
 
 
+def zone_pool_mappings(source_pools, target_pools, zone):
+    """``(mappings, problems)``: each pool of access zone ``zone`` on the source, paired with the target's pool
+    of that zone with the same name (or its only pool in that zone) - the pools an access-zone failover moves."""
+    mappings, problems = [], []
+    candidates = [p for p in target_pools or [] if p.get("access_zone") == zone]
+    for pool in source_pools or []:
+        if pool.get("access_zone") != zone or not pool_summary(pool)["names"]:
+            continue
+        same = [p for p in candidates if p.get("name") == pool.get("name")]
+        match = same or (candidates if len(candidates) == 1 else [])
+        if match:
+            mappings.append({"source": pool["id"], "target": match[0]["id"]})
+        else:
+            problems.append("pool %s of zone %s: no pool of the same name (nor a single pool) in that zone on the "
+                            "target; map it in pools" % (pool["id"], zone))
+    return mappings, problems
+
+
 def park_step(plan, facts, order, side):
     """Park (prefix) the moving SmartConnect names of the mapped pools on ``side``."""
     for mapping in facts.pools:

@@ -72,6 +72,13 @@ options:
             be read - an unplanned failover never reads it - so that the target can still take the names.
         type: list
         elements: str
+  zone_pools:
+    description:
+      - With O(zone) and no O(pools), the pools that move are every pool of that access zone on the original source
+        that has SmartConnect names, each paired with the original target's pool of the same name in that zone (or
+        its only pool there) - the access-zone failover of seed 003. A pool without a match is a refusal.
+    type: bool
+    default: false
   park_prefix:
     description: Prefix of parked SmartConnect names (as M(onefs.dr.smartconnect_zone) uses it).
     type: str
@@ -209,6 +216,11 @@ source_visible:
   description: Whether the original source could be read (always false for V(failover_unplanned), which never contacts it).
   returned: always
   type: bool
+pools:
+  description: The pool mappings planned with (O(pools), or those O(zone_pools) found).
+  returned: always
+  type: list
+  elements: dict
 moves:
   description:
     - What moves with a failover (source to target) or a failback (target to source), as arguments of the modules that
@@ -253,6 +265,7 @@ ARGUMENT_SPEC = dict(
                                                           names=dict(type="list", elements="str"))),
     park_prefix=dict(type="str", default="parked-"),
     spn_provider=dict(type="str"),
+    zone_pools=dict(type="bool", default=False),
     quotas=dict(type="bool", default=False),
     config_sync=dict(type="bool", default=False),
     resync_prep=dict(type="bool", default=False),
@@ -274,8 +287,12 @@ def option_errors(params):
         errors.append("zone must be an access zone name, got %r" % params["zone"])
     if params["pair"] is not None and journal.name_error("pair", params["pair"]):
         errors.append(journal.name_error("pair", params["pair"]))
-    if params["spn_provider"] and not params["pools"]:
-        errors.append("spn_provider needs pools (the SPNs that move are those of the pools' SmartConnect names)")
+    if params["spn_provider"] and not (params["pools"] or params["zone_pools"]):
+        errors.append("spn_provider needs pools or zone_pools (the SPNs that move are those of the pools' names)")
+    if params["zone_pools"] and not params["zone"]:
+        errors.append("zone_pools needs zone (the pools of that access zone move)")
+    if params["zone_pools"] and params["operation"] == "failover_unplanned" and not params["pools"]:
+        errors.append("zone_pools cannot read the source's pools in an unplanned failover: give pools with their names")
     if params["resync_prep"] and params["operation"] != "failover_planned":
         errors.append("resync_prep is a step of failover_planned only")
     if not (params["park_prefix"] or "").strip():
@@ -287,7 +304,7 @@ def option_errors(params):
 
 def gather_for(params):
     gather = ["cluster", "policies"]
-    if params["pools"]:
+    if params["pools"] or params["zone_pools"]:
         gather.append("pools")
     if params["spn_provider"]:
         gather.append("spns")
@@ -325,15 +342,21 @@ def run(onefs):
     views = [drstate.policy_result(name, clusters, original_source="peer",
                                    unplanned_failovers=params["unplanned_failovers"]) for name in names]
     source_visible = bool(clusters[drstate.PEER].get("visible"))
+    pools, pool_problems = params["pools"] or [], []
+    if params["zone_pools"] and not pools:
+        pools, pool_problems = plan.zone_pool_mappings(clusters[drstate.PEER].get("pools"),
+                                                       clusters[drstate.LOCAL].get("pools"), params["zone"])
     facts = plan.Facts(clusters, views, drstate.PEER, drstate.LOCAL, journal=read_journal(onefs, source_visible),
-                       pools=params["pools"], spn_provider=params["spn_provider"], park_prefix=params["park_prefix"])
+                       pools=pools, spn_provider=params["spn_provider"], park_prefix=params["park_prefix"])
     result = plan.build(params["operation"], facts, params)
+    for problem in pool_problems:
+        result.refuse("pools", problem)
     todo = [entry for entry in result.actions if not entry["done"]]
     refused = set(refusal["object"] for refusal in result.refusals)
     accepted = [view for view in views if view["name"] not in refused]
     outcome = dict(
         changed=False, actions=result.actions, lines=result.lines(), refusals=result.refusals,
-        moves=plan.moves_for(params["operation"], facts, accepted),
+        moves=plan.moves_for(params["operation"], facts, accepted), pools=pools,
         policies=[{"name": v["name"], "state": v["state"], "reasons": v["reasons"]} for v in views],
         destructive=any(entry["destructive"] for entry in todo), todo=len(todo), source_visible=source_visible)
     if not source_visible and contact_source:

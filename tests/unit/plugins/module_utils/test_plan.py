@@ -158,3 +158,18 @@ def test_quota_moves_translate_paths_and_name_what_to_remove(clients):
     assert moves["quotas"]["remove"] == [{"path": "/ifs/data/finance/ap", "type": "directory",
                                           "include_snapshots": False, "state": "absent"}]
     assert plan.moves_for("reprotect", facts, facts.policies)["pools"] == []
+
+
+def test_zone_pools_pair_each_named_pool_of_the_zone_with_the_target_pool_of_that_zone():
+    source = [{"id": "g.s.fin", "name": "fin", "access_zone": "finance", "sc_dns_zone": "fin.example.com"},
+              {"id": "g.s.fin2", "name": "fin2", "access_zone": "finance", "sc_dns_zone": "",
+               "sc_dns_zone_aliases": ["x.example.com"]},
+              {"id": "g.s.quiet", "name": "quiet", "access_zone": "finance", "sc_dns_zone": ""},     # no names
+              {"id": "g.s.eng", "name": "eng", "access_zone": "eng", "sc_dns_zone": "eng.example.com"}]
+    target = [{"id": "g.s.fin", "name": "fin", "access_zone": "finance"},
+              {"id": "g.s.other", "name": "other", "access_zone": "finance"}]
+    mappings, problems = plan.zone_pool_mappings(source, target, "finance")
+    assert mappings == [{"source": "g.s.fin", "target": "g.s.fin"}]
+    assert len(problems) == 1 and "g.s.fin2" in problems[0] and "map it in pools" in problems[0]
+    one, none = plan.zone_pool_mappings(source[1:2], target[1:], "finance")
+    assert one == [{"source": "g.s.fin2", "target": "g.s.other"}] and none == []     # the zone's only pool
