@@ -180,3 +180,35 @@ def test_interrupted_run_resumes_to_the_same_end_state(onefs, discard, label, cl
     rc, out, err = run_failback(onefs, discard)
     assert rc == 0, out + err
     assert onefs.writes() == []
+
+
+@pytest.mark.timeout(300)
+@pytest.mark.parametrize("discard", ["target", "source"])
+def test_names_spns_and_quotas_come_back_with_the_failback(onefs, discard):
+    from test_failover_role import AD, FIN_SPNS, POOL, assert_failed_over, run_failover, pool, quota_paths, spns
+    before = onefs.state("source")
+    rc, out, err = run_failover(onefs)          # moves fin-ap and fin-ar with the names, SPNs and quotas
+    assert rc == 0, out + err
+    assert_failed_over(onefs)
+    network = dict(onefs_dr_pools=[{"source": POOL, "target": POOL}], onefs_dr_spn_provider="AD.EXAMPLE.COM",
+                   onefs_dr_ad=AD)
+    rc, out, err = onefs.playbook(role_playbook("failback", failback_discard=discard, failback_poll_interval=0.2,
+                                                failback_timeout=120), inventory_vars(onefs, ["fin-ap", "fin-ar"],
+                                                                                      **network))
+    assert rc == 0, out + err
+    source, target = onefs.state("source"), onefs.state("target")
+    assert (pool(source)["sc_dns_zone"], pool(source)["sc_dns_zone_aliases"]) == \
+        (pool(before)["sc_dns_zone"], pool(before)["sc_dns_zone_aliases"])
+    assert pool(target)["sc_dns_zone"] == "parked-finance.prod.example.com"
+    for spn in FIN_SPNS:
+        assert spn.lower() in spns(source) and spn.lower() not in spns(target)
+    assert quota_paths(source) == quota_paths(before)
+    assert not set(quota_paths(target)) & {"/ifs/data/finance/ap", "/ifs/data/finance/ar"}
+    assert onefs.mock.control.spn()["collisions"] == []
+    # a second failback writes nothing
+    onefs.clear_log()
+    rc, out, err = onefs.playbook(role_playbook("failback", failback_discard=discard, failback_poll_interval=0.2,
+                                                failback_timeout=120), inventory_vars(onefs, ["fin-ap", "fin-ar"],
+                                                                                      **network))
+    assert rc == 0, out + err
+    assert onefs.writes() == []
