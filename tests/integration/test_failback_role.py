@@ -52,9 +52,11 @@ def test_discard_target_throws_away_target_writes_and_restores_the_source(onefs)
 def test_discard_source_copies_target_writes_back_and_deletes_the_mirror(onefs):
     failover(onefs, SCOPE)
     write_file(onefs, "target", NEW_FILE, "written on DR\n")
-    rc, out, err = run_failback(onefs, "source")
+    rc, out, err = run_failback(onefs, "source", failback_record_dir=str(onefs.tmp_path / "records"))
     assert rc == 0, out + err
     assert_original_direction(onefs)
+    reports = list((onefs.tmp_path / "records").glob("*-failback_discard_source-*.html"))
+    assert len(reports) == 1 and "Step 3 - Resync-prep the source policy" in reports[0].read_text()
     assert read_file(onefs, "source", NEW_FILE) == "written on DR\n"   # kept
     assert read_file(onefs, "target", NEW_FILE) == "written on DR\n"
     assert len(job_posts(onefs, "resync_prep", "source")) == 2

@@ -10,8 +10,8 @@ from dr_roles_helpers import failover, inventory_vars, policy, policy_deletes, r
 SCOPE = ("fin-ap", "eng-src")
 
 
-def run_reprotect(onefs, policies=SCOPE, check=False):
-    settings = dict(reprotect_poll_interval=0.2, reprotect_timeout=120)
+def run_reprotect(onefs, policies=SCOPE, check=False, **extra):
+    settings = dict(reprotect_poll_interval=0.2, reprotect_timeout=120, **extra)
     return onefs.playbook(role_playbook("reprotect", **settings), inventory_vars(onefs, policies), check=check)
 
 
@@ -35,10 +35,12 @@ def assert_reprotected(onefs):
 def test_reprotect_reverses_the_direction_and_replicates_target_writes_back(onefs):
     failover(onefs, list(SCOPE))
     write_file(onefs, "target", "/ifs/data/finance/ap/written-on-dr.txt", "new data at DR\n")
-    rc, out, err = run_reprotect(onefs)
+    rc, out, err = run_reprotect(onefs, reprotect_record_dir=str(onefs.tmp_path / "records"))
     assert rc == 0, out + err
     assert_reprotected(onefs)
     assert read_file(onefs, "source", "/ifs/data/finance/ap/written-on-dr.txt") == "new data at DR\n"
+    reports = list((onefs.tmp_path / "records").glob("*-reprotect-*.html"))
+    assert len(reports) == 1 and "Step 1 - Delete the SyncIQ policy on the original source" in reports[0].read_text()
     assert out.index("Step 1 - Delete") < out.index("Step 2 - Create") < out.index("Step 3 - Start")
     onefs.clear_log()
     rc, out, err = run_reprotect(onefs)
