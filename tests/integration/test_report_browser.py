@@ -168,3 +168,39 @@ def test_the_console_check_sees_errors(tmp_path):
     dom, console = open_in_chromium(str(page))
     assert len(console) >= 2, console
     assert any("undefinedFunction" in line for line in console)
+
+
+@needs_chromium
+@pytest.mark.timeout(400)
+def test_the_demo_ends_with_a_report_whose_chart_shows_every_phase(onefs, tmp_path, monkeypatch):
+    """playbooks/demo.yml as `make demo` runs it (connection from the environment), then its report in Chromium."""
+    from pathlib import Path
+
+    for name in ("source", "target"):
+        conn = onefs.conn(name)
+        monkeypatch.setenv("DEMO_%s_HOST" % name.upper(), conn["onefs_host"])
+        monkeypatch.setenv("DEMO_%s_PORT" % name.upper(), str(conn["onefs_port"]))
+    for prefix in ("ONEFS_", "ONEFS_PEER_"):           # what tools/demo.sh exports
+        monkeypatch.setenv(prefix + "USERNAME", "admin")
+        monkeypatch.setenv(prefix + "PASSWORD", "admin")
+        monkeypatch.setenv(prefix + "CA_PATH", onefs.ca_path)
+    monkeypatch.setenv("DEMO_DIR", str(tmp_path))
+    demo = (Path(__file__).resolve().parents[2] / "playbooks" / "demo.yml").read_text()
+    rc, out, err = onefs.playbook(demo, {"failover_poll_interval": 0.2})
+    assert rc == 0, out[-5000:] + err[-2000:]
+    assert "evidence report: " in out
+    records = list((tmp_path / "records").glob("*-failover_planned-demo.json"))
+    assert len(records) == 1
+    record = json.loads(records[0].read_text())
+    html = records[0].with_suffix(".html")
+    dom, console = open_in_chromium(str(html))
+    assert console == [], "\n".join(console)
+    phases = sorted(set(step["phase"] for step in record["steps"]))
+    ran = set(step["phase"] for step in record["steps"] if step["status"] == "ok")
+    assert {"journal", "sync", "config", "network", "identity", "writable", "quotas"} <= ran
+    phase_bars, parsed = rects(dom, "phase-bar")
+    assert len(phase_bars) == len(phases)             # skipped steps' phases (smb lock, resync) are drawn too
+    text = "".join(parsed.text)
+    for phase in phases:
+        assert phase in text
+    assert len(rects(dom, "step-bar")[0]) == len(record["steps"])
