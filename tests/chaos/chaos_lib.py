@@ -51,6 +51,7 @@ class Run:
         self.err_path = err_path
         self.started = started
         self.killed = False
+        self.tree = set()
         self.rc = None
 
     @property
@@ -58,13 +59,24 @@ class Run:
         return self.proc.pid
 
     def kill(self):
-        """SIGKILL ansible-playbook and everything it started (workers, module processes)."""
+        """The controller dies: SIGKILL ansible-playbook's process group and every process it
+        started.  ansible-core's workers call setsid(), so the group alone would leave the task
+        being run (worker and module process) alive to finish its calls; the whole tree is
+        frozen (SIGSTOP, until no new process appears) and then killed."""
         if self.proc.poll() is not None:
             return False
-        try:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            return False
+        tree = set()
+        for dummy in range(50):
+            found = {self.proc.pid} | descendants(self.proc.pid)
+            for pid in found - tree:
+                _signal(pid, signal.SIGSTOP)
+            if found <= tree:
+                break
+            tree |= found
+        _signal_group(self.proc.pid, signal.SIGKILL)
+        for pid in tree:
+            _signal(pid, signal.SIGKILL)
+        self.tree = tree
         self.killed = True
         return True
 
@@ -76,15 +88,14 @@ class Run:
             self.rc = self.proc.wait(timeout=30)
             raise AssertionError("ansible-playbook did not end within %s s:\n%s" % (timeout, self.out[-4000:]))
         if self.killed:
-            # Bounded wait until no process of the group is left (module processes included).
+            # Bounded wait until no process of the killed tree is left (module processes included).
             for dummy in range(200):
-                try:
-                    os.killpg(self.proc.pid, 0)
-                except ProcessLookupError:
+                alive = [pid for pid in self.tree if _alive(pid)]
+                if not alive:
                     break
                 time.sleep(0.05)
             else:
-                raise AssertionError("processes of the killed controller are still alive")
+                raise AssertionError("processes of the killed controller are still alive: %s" % alive)
         return self.rc
 
     @property
@@ -98,6 +109,58 @@ class Run:
     @property
     def text(self):
         return self.out + self.err
+
+
+def _ppids():
+    """{pid: parent pid} of every process (Linux /proc)."""
+    found = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % entry) as handle:
+                stat = handle.read()
+        except OSError:
+            continue
+        found[int(entry)] = int(stat.rsplit(")", 1)[1].split()[1])
+    return found
+
+
+def descendants(root):
+    parents = _ppids()
+    children = {}
+    for pid, ppid in parents.items():
+        children.setdefault(ppid, []).append(pid)
+    found, todo = set(), [root]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            if child not in found:
+                found.add(child)
+                todo.append(child)
+    return found
+
+
+def _signal(pid, sig):
+    try:
+        os.kill(pid, sig)
+    except ProcessLookupError:
+        pass
+
+
+def _signal_group(pgid, sig):
+    try:
+        os.killpg(pgid, sig)
+    except ProcessLookupError:
+        pass
+
+
+def _alive(pid):
+    """True unless the process is gone or a zombie."""
+    try:
+        with open("/proc/%d/stat" % pid) as handle:
+            return handle.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
 
 
 class Trigger:
