@@ -151,6 +151,20 @@ def validate_path_map(path_map):
     return None
 
 
+# Characters Windows (and OneFS) refuse in an SMB share name.
+SHARE_NAME_FORBIDDEN = '"\\/[]:|<>+=;,*?'
+
+
+def share_name_error(value, option):
+    """Error message for a bad SMB share name (or name part) given in ``option``, or None."""
+    if not isinstance(value, str) or not value.strip():
+        return "%s must not be empty" % option
+    bad = sorted(set(ch for ch in value if ch in SHARE_NAME_FORBIDDEN))
+    if bad:
+        return "%s must not contain %s (not allowed in an SMB share name), got %r" % (option, " ".join(bad), value)
+    return None
+
+
 def validate_roots(roots, option="paths"):
     for root in roots or []:
         if not isinstance(root, str) or not norm_path(root).startswith("/ifs"):
@@ -480,6 +494,12 @@ def apply_plan(client, plan, zone, check_mode, retries, counter):
         result["id"] = plan["id"]
     if plan.get("source_lock"):
         result["source_lock"] = plan["source_lock"]
+    if plan.get("source_name") is not None:
+        result["source_name"] = plan["source_name"]
+    if plan.get("note"):
+        result["note"] = plan["note"]
+    if plan.get("refusal"):
+        raise OnefsError(plan["refusal"], obj=plan["name"])
     if check_mode or plan["action"] == "none":
         return result
     if plan["action"] == "create":
@@ -532,12 +552,63 @@ def unlocked_view(source_client, shares, zone, lock_dir):
     return view, notes
 
 
+def has_prefix(name, prefix):
+    """Whether share ``name`` starts with ``prefix`` (case-insensitive, like SMB share names)."""
+    return bool(prefix) and str(name or "").lower().startswith(prefix.lower())
+
+
+STANDBY_NOTE = ("source share already carries name_prefix (a standby name given by onefs.dr.dfs_shares): "
+                "not copied; a target share of the same name is kept")
+
+
+def prefixed_shares(source_shares, target_shares, prefix):
+    """The SMB side of a sync with ``name_prefix`` (DFS mode).
+
+    Each source share ``N`` is copied to the target as ``<prefix>N``, and only
+    the target's prefixed shares are the scope's copies (the target's other
+    shares are neither matched nor removed).  A source share whose name
+    already starts with the prefix is a standby left by a DFS rename: copying
+    it would give ``<prefix><prefix>N``, so it is not copied, and its
+    namesake on the target is kept out of ``remove_extra``.  A source that
+    has both ``N`` and ``<prefix>N`` is ambiguous for ``N``.
+
+    Returns ``(copies, targets, standby_plans, origin, ambiguous)``: the
+    source shares renamed, the target shares in scope, a ``none`` plan per
+    standby source share, ``{identity of a copy: source name}`` and the
+    identities of the ambiguous copies.
+    """
+    standby = [share for share in source_shares if has_prefix(share.get("name"), prefix)]
+    standby_keys = {identity(SMB, share) for share in standby}
+    copies, origin, ambiguous = [], {}, set()
+    for share in source_shares:
+        if has_prefix(share.get("name"), prefix):
+            continue
+        renamed = dict(share, name=prefix + share["name"])
+        key = identity(SMB, renamed)
+        origin[key] = share["name"]
+        if key in standby_keys:
+            ambiguous.add(key)
+        copies.append(renamed)
+    held = {identity(SMB, share): share for share in target_shares if identity(SMB, share) in standby_keys}
+    targets = [share for share in target_shares
+               if has_prefix(share.get("name"), prefix) and identity(SMB, share) not in standby_keys]
+    standby_plans = []
+    for share in standby:
+        key = identity(SMB, share)
+        if key in ambiguous:
+            continue
+        standby_plans.append({"kind": SMB.name, "name": share["name"], "wanted": None, "current": held.get(key),
+                              "action": "none", "changes": {}, "note": STANDBY_NOTE})
+    return copies, targets, standby_plans, origin, ambiguous
+
+
 def sync_plans(source_client, target_client, kinds, zone, target_zone, roots, pairs, remove_extra,
-               lock_dir=None):
+               lock_dir=None, name_prefix=None):
     """Read both clusters and plan every object of the scope (no write).
 
     With ``lock_dir``, locked source shares are copied with their saved
-    originals (:func:`unlocked_view`).
+    originals (:func:`unlocked_view`).  With ``name_prefix``, SMB shares are
+    copied under ``<name_prefix><source name>`` (:func:`prefixed_shares`).
     """
     target_roots = [map_path(root, pairs) for root in roots or []]
     source = read_scope(source_client, kinds, zone, roots)
@@ -545,12 +616,25 @@ def sync_plans(source_client, target_client, kinds, zone, target_zone, roots, pa
     notes = {}
     if lock_dir and "smb_shares" in source:
         source["smb_shares"], notes = unlocked_view(source_client, source["smb_shares"], zone, lock_dir)
+    origin, ambiguous, standby_plans = {}, set(), []
+    if name_prefix and "smb_shares" in source:
+        source["smb_shares"], target["smb_shares"], standby_plans, origin, ambiguous = prefixed_shares(
+            source["smb_shares"], target["smb_shares"], name_prefix)
     plans = []
     for name in kinds:
         plans.extend(plan_sync(KINDS[name], source[name], target[name], pairs, remove_extra))
+        if name == "smb_shares":
+            plans.extend(standby_plans)
     for plan in plans:
         if plan["kind"] == "smb_shares" and plan["wanted"] is not None:
-            note = notes.get(identity(SMB, plan["wanted"]))
+            key = identity(SMB, plan["wanted"])
+            source_name = origin.get(key)
+            if source_name is not None:
+                plan["source_name"] = source_name
+            if key in ambiguous:
+                plan["refusal"] = ("the source has both %s and %s: which one the target's %s copies is ambiguous; "
+                                   "remove or rename one of them" % (source_name, plan["name"], plan["name"]))
+            note = notes.get(identity(SMB, {"name": source_name}) if source_name is not None else key)
             if note:
                 plan["source_lock"] = note
     return plans
@@ -581,16 +665,17 @@ def run_plans(plans, fn, max_workers):
 
 def sync_config(source_client, target_client, kinds, zone, target_zone, roots=None, path_map=None,
                 remove_extra=False, check_mode=False, max_workers=4, retries=DEFAULT_CONFLICT_RETRIES,
-                counter=None, lock_dir=None):
+                counter=None, lock_dir=None, name_prefix=None):
     """Make the target's shares/exports/aliases of a scope match the source's.
 
     Reads both clusters once, plans every object, then applies the plans on a
     bounded pool (OneFS serialises share writes: more workers only produce
-    more 409s).  Returns one result per object.
+    more 409s).  Returns one result per object.  ``name_prefix``: SMB shares
+    go to the target under ``<name_prefix><source name>`` (DFS mode).
     """
     pairs = normalise_path_map(path_map)
     plans = sync_plans(source_client, target_client, kinds, zone, target_zone, roots, pairs, remove_extra,
-                       lock_dir)
+                       lock_dir, name_prefix)
     return run_plans(plans, lambda plan: apply_plan(target_client, plan, target_zone, check_mode, retries,
                                                     counter), max_workers)
 

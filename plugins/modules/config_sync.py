@@ -109,6 +109,21 @@ options:
       - Directory of the lock records on the source cluster, as given to M(onefs.dr.smb_lock).
     type: str
     default: /ifs/.onefs_dr/smb_lock
+  name_prefix:
+    description:
+      - DFS mode. SMB shares are created and updated on the target under C(<name_prefix><source name>), and a
+        source share is matched with the target share of that name. The standby copies then exist on the target
+        with every setting but are not reachable under the share name of the DFS folder target, until
+        M(onefs.dr.dfs_shares) renames them at failover.
+      - Only SMB shares are affected; NFS exports and aliases are copied as without it.
+      - Only target shares whose names start with the prefix (case-insensitive) count as the scope's copies;
+        the target's other shares are neither updated nor, with O(remove_extra=true), removed.
+      - A source share whose name already starts with the prefix is a standby left by M(onefs.dr.dfs_shares)
+        (after a failover its real name is served by the target); it is not copied (that would double the
+        prefix), and its namesake on the target is never removed. A source that has both C(N) and
+        C(<name_prefix>N) fails that share.
+      - Must not contain characters refused in SMB share names.
+    type: str
 notes:
   - The user on the target needs the RBAC privilege C(ISI_PRIV_SMB) and/or C(ISI_PRIV_NFS) with write access;
     the user on the source needs them read-only, plus read access to O(lock_dir) through the namespace API
@@ -164,6 +179,18 @@ EXAMPLES = r'''
             target: /ifs/data/eng/dr-builds
         remove_extra: true
         max_workers: 2
+
+    - name: DFS mode - standby copies of the finance shares on the target, not reachable under their DFS names
+      onefs.dr.config_sync:
+        peer:
+          onefs_host: "{{ source_host }}"
+          onefs_port: "{{ source_port | default(8080) }}"
+          username: "{{ source_username }}"
+          password: "{{ source_password }}"
+          ca_path: "{{ onefs_ca_path | default(omit) }}"
+        zone: finance
+        kinds: [smb_shares]
+        name_prefix: dfs-standby-
 '''
 
 RETURN = r'''
@@ -178,9 +205,20 @@ results:
       type: str
       sample: smb_shares
     name:
-      description: Share or alias name; for an export its paths joined with commas.
+      description:
+        - Share or alias name; for an export its paths joined with commas.
+        - With O(name_prefix), the share's name on the target (with the prefix).
       type: str
       sample: projects
+    source_name:
+      description: With O(name_prefix), the name of the SMB share on the source.
+      type: str
+      returned: for SMB shares copied with O(name_prefix)
+      sample: projects
+    note:
+      description: Why a source SMB share was not copied (it already carries O(name_prefix)).
+      type: str
+      returned: for source SMB shares whose name starts with O(name_prefix)
     id:
       description: Id of the NFS export on the target (created or updated).
       type: int
@@ -242,6 +280,11 @@ target_zone:
   returned: always
   type: str
   sample: System
+name_prefix:
+  description: The O(name_prefix) SMB shares were copied under (null without one).
+  returned: always
+  type: str
+  sample: dfs-standby-
 '''
 
 from ansible_collections.onefs.dr.plugins.module_utils.module import OnefsModule
@@ -264,6 +307,7 @@ ARGUMENT_SPEC = dict(
     conflict_retries=dict(type="int", default=protocols.DEFAULT_CONFLICT_RETRIES),
     locked_shares=dict(type="str", choices=["original", "as_is"], default="original"),
     lock_dir=dict(type="str", default=protocols.DEFAULT_LOCK_DIR),
+    name_prefix=dict(type="str"),
 )
 
 
@@ -282,6 +326,10 @@ def input_error(params):
     lock_dir = protocols.norm_path(params["lock_dir"] or "")
     if not lock_dir.startswith("/ifs/") or ".." in lock_dir.split("/"):
         return "lock_dir must be a directory under /ifs, got %r" % params["lock_dir"]
+    if params["name_prefix"] is not None:
+        problem = protocols.share_name_error(params["name_prefix"], "name_prefix")
+        if problem:
+            return problem
     return protocols.validate_roots(params["paths"], "paths") or protocols.validate_path_map(params["path_map"])
 
 
@@ -296,9 +344,10 @@ def run(module):
         roots=params["paths"], path_map=params["path_map"], remove_extra=params["remove_extra"],
         check_mode=module.check_mode, max_workers=params["max_workers"],
         retries=params["conflict_retries"], counter=counter,
-        lock_dir=params["lock_dir"] if params["locked_shares"] == "original" else None)
+        lock_dir=params["lock_dir"] if params["locked_shares"] == "original" else None,
+        name_prefix=params["name_prefix"])
     module.exit_results(results, counts=protocols.count_actions(results), conflicts_retried=counter.count,
-                        zone=zone, target_zone=target_zone)
+                        zone=zone, target_zone=target_zone, name_prefix=params["name_prefix"])
 
 
 def main():

@@ -36,6 +36,8 @@ TASKS = {
                   False),
     "local_target": ("target", {"policies": ["fin-ap"], "state": "writes_disabled"}, False),
     "config_sync": ("target", {"zone": "finance", "kinds": ["smb_shares"]}, True),
+    # Check mode: would hide the target's own 'src' (eng) behind the standby prefix, writes nothing.
+    "dfs_shares": ("source", {"zone": "eng", "active": "source"}, True),
     "dr_plan": ("target", {"operation": "failover_planned", "policies": ["fin-ap"]}, True),
     "dr_run": ("target", {"pair": "group-test", "action": "load"}, True),
     # Nothing in the demo is failed over: resync_prep must read both clusters and refuse, naming the record state.

@@ -41,7 +41,8 @@ def test_examples_run_against_the_mock(onefs):
     rc, out, err = onefs.playbook(examples(), extra_vars=extra)
     assert rc == 0, out + err
     assert "'create': 4" in out or '"create": 4' in out      # the debug task printed the counts
-    assert set(shares(onefs, "target", "finance")) == {"ap", "ar", "reports"}
+    assert set(shares(onefs, "target", "finance")) == {"ap", "ar", "reports", "dfs-standby-ap", "dfs-standby-ar",
+                                                       "dfs-standby-reports"}   # the last example: DFS mode
     assert shares(onefs, "target", "eng")["builds"]["path"] == "/ifs/data/eng/dr-builds"
     assert onefs.writes("source") == []
 
@@ -70,6 +71,32 @@ def test_check_mode_diff_then_apply_then_unchanged(onefs):
     onefs.clear_log()
     again = onefs.run("config_sync", args, cluster="target")
     assert again["changed"] is False and again["counts"]["none"] == 5
+    assert onefs.writes() == []
+
+
+def test_name_prefix_standby_copies_check_mode_then_apply_then_unchanged(onefs):
+    args = {"peer": peer(onefs), "zone": "finance", "name_prefix": "dfs-standby-"}
+    planned = onefs.run("config_sync", args, cluster="target", check=True, diff=True)
+    assert planned["_rc"] == 0 and planned["changed"] is True and planned["name_prefix"] == "dfs-standby-"
+    assert onefs.writes() == []
+    smb = [(r["name"], r.get("source_name"), r["action"]) for r in planned["results"] if r["kind"] == "smb_shares"]
+    assert smb == [("dfs-standby-ap", "ap", "create"), ("dfs-standby-ar", "ar", "create"),
+                   ("dfs-standby-reports", "reports", "create")]
+    assert "target: SMB share dfs-standby-ap (zone finance)" in [d["before_header"] for d in planned["diff"]]
+    assert planned["counts"] == {"create": 5, "update": 0, "remove": 0, "none": 0, "failed": 0}
+
+    done = onefs.run("config_sync", args, cluster="target")
+    assert done["_rc"] == 0 and done["changed"] is True
+    names = set(shares(onefs, "target", "finance"))
+    assert names == {"ap", "dfs-standby-ap", "dfs-standby-ar", "dfs-standby-reports"}   # the target's own ap: untouched
+    source = shares(onefs, "source", "finance")
+    assert shares(onefs, "target", "finance")["dfs-standby-reports"]["access_based_enumeration"] is True
+    assert shares(onefs, "target", "finance")["dfs-standby-ap"]["path"] == source["ap"]["path"]
+    assert any(a["name"] == "/fin-reports" for a in onefs.state("target")["nfs_aliases"])   # aliases keep their names
+
+    onefs.clear_log()
+    again = onefs.run("config_sync", dict(args, remove_extra=True), cluster="target")
+    assert again["_rc"] == 0 and again["changed"] is False and again["counts"]["none"] == 5
     assert onefs.writes() == []
 
 
@@ -141,6 +168,7 @@ def test_one_failing_object_does_not_hide_the_others(onefs):
     ({"path_map": [{"source": "/ifs/data"}]}, "target"),
     ({"lock_dir": "/tmp/locks"}, "lock_dir"),
     ({"locked_shares": "copy"}, "locked_shares"),
+    ({"name_prefix": "dfs/"}, "name_prefix"),
 ])
 def test_bad_values_fail_before_any_request(onefs, args, option):
     full = dict({"peer": peer(onefs)}, **args)

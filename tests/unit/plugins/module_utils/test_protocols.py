@@ -356,3 +356,53 @@ def test_a_conflicting_create_is_not_taken_for_our_own(ctl, source, target):
     results = sync(source, target, "finance", counter=counter, kinds=["nfs_exports"], retries=1)
     assert [(r["action"], bool(r.get("failed"))) for r in results] == [("update", False), ("create", True)]
     assert counter.count == 1
+
+
+# --- name_prefix (DFS mode) ------------------------------------------------------------------
+
+def test_name_prefix_creates_standby_copies_then_writes_nothing(ctl, source, target):
+    planned = sync(source, target, "finance", kinds=["smb_shares"], name_prefix="dfs-standby-", check_mode=True)
+    assert [(r["name"], r["source_name"], r["action"]) for r in planned] == [
+        ("dfs-standby-ap", "ap", "create"), ("dfs-standby-ar", "ar", "create"),
+        ("dfs-standby-reports", "reports", "create")]
+    assert ctl.writes("target") == []
+
+    sync(source, target, "finance", kinds=["smb_shares"], name_prefix="dfs-standby-")
+    tgt = {s["name"]: s for s in ctl.state("target")["smb_shares"] if s["zone"] == "finance"}
+    assert set(tgt) == {"ap", "dfs-standby-ap", "dfs-standby-ar", "dfs-standby-reports"}
+    src = {s["name"]: s for s in ctl.state("source")["smb_shares"] if s["zone"] == "finance"}
+    for name in ("ap", "ar", "reports"):
+        copy_ = dict(p.settings(p.SMB, tgt["dfs-standby-" + name]), name=name)
+        assert p.differing_fields(p.SMB, p.settings(p.SMB, src[name]), copy_) == []
+
+    ctl.call("DELETE", "requests")
+    again = sync(source, target, "finance", kinds=["smb_shares"], name_prefix="dfs-standby-", remove_extra=True)
+    assert [r["action"] for r in again] == ["none"] * 3
+    assert ctl.writes("target") == [], "the target's own 'ap' is not a copy: neither updated nor removed"
+
+
+def test_name_prefix_remove_extra_only_removes_prefixed_shares(ctl, source, target):
+    for name in ("dfs-standby-old", "local"):
+        target.post(p.SMB_SHARES, {"name": name, "path": "/ifs/data/finance/" + name, "create_path": True},
+                    query={"zone": "finance"})
+    results = sync(source, target, "finance", kinds=["smb_shares"], name_prefix="dfs-standby-", remove_extra=True)
+    assert [(r["name"], r["action"]) for r in results if r["action"] == "remove"] == [("dfs-standby-old", "remove")]
+    names = {s["name"] for s in ctl.state("target")["smb_shares"] if s["zone"] == "finance"}
+    assert {"local", "ap"} <= names and "dfs-standby-old" not in names
+
+
+def test_name_prefix_leaves_exports_and_aliases_alone(ctl, source, target):
+    results = sync(source, target, "finance", name_prefix="dfs-standby-")
+    assert {(r["kind"], r["name"]) for r in results if r["kind"] != "smb_shares"} == {
+        ("nfs_exports", "/ifs/data/finance/reports"), ("nfs_aliases", "/fin-reports")}
+    assert any(a["name"] == "/fin-reports" for a in ctl.state("target")["nfs_aliases"])
+
+
+def test_name_prefix_copies_of_locked_shares_get_the_saved_originals(ctl, source, target):
+    original = {s["name"]: s["permissions"] for s in ctl.state("source")["smb_shares"] if s["zone"] == "finance"}
+    p.lock_shares(source, "finance", p.DEFAULT_LOCK_DIR)
+    results = sync(source, target, "finance", kinds=["smb_shares"], name_prefix="dfs-standby-",
+                   lock_dir=p.DEFAULT_LOCK_DIR)
+    assert all("saved original" in r["source_lock"] for r in results)
+    copied = {s["name"]: s["permissions"] for s in ctl.state("target")["smb_shares"] if s["zone"] == "finance"}
+    assert {name: copied["dfs-standby-" + name] for name in original} == original

@@ -182,3 +182,40 @@ def test_plan_unlock_restores_only_what_differs_and_reports_missing():
 
 def test_lock_record_path_is_per_zone():
     assert p.lock_record_path("/ifs/.onefs_dr/smb_lock/", "zone1") == "/ifs/.onefs_dr/smb_lock/zone1.json"
+
+
+# --- config_sync name_prefix (DFS mode) -----------------------------------------------------
+
+def _shares(*names):
+    return [{"name": name, "path": "/ifs/data/" + name} for name in names]
+
+
+def test_name_prefix_copies_under_the_prefix_and_only_prefixed_target_shares_are_copies():
+    copies, targets, standby, origin, ambiguous = p.prefixed_shares(
+        _shares("ap", "ar"), _shares("ap", "DFS-ar", "local"), "dfs-")
+    assert [s["name"] for s in copies] == ["dfs-ap", "dfs-ar"]
+    assert [s["name"] for s in targets] == ["DFS-ar"]       # case-insensitive; 'ap' and 'local' are not copies
+    assert origin == {"dfs-ap": "ap", "dfs-ar": "ar"} and standby == [] and not ambiguous
+    plans = p.plan_sync(p.SMB, copies, targets, [], remove_extra=True)
+    assert [(x["name"], x["action"]) for x in plans] == [("dfs-ap", "create"), ("dfs-ar", "update")]
+    assert plans[1]["changes"] == {"path": "/ifs/data/ar"}
+
+
+def test_name_prefix_source_standby_shares_are_not_copied_and_keep_their_target_namesake():
+    copies, targets, standby, _origin, _ambiguous = p.prefixed_shares(
+        _shares("dfs-ap", "ar"), _shares("dfs-ap", "dfs-old"), "dfs-")
+    assert [s["name"] for s in copies] == ["dfs-ar"]          # never dfs-dfs-ap
+    assert [s["name"] for s in targets] == ["dfs-old"]         # dfs-ap is out of remove_extra's reach
+    assert [(x["name"], x["action"], x["current"]["name"]) for x in standby] == [("dfs-ap", "none", "dfs-ap")]
+    assert "not copied" in standby[0]["note"]
+
+
+def test_name_prefix_source_with_both_names_is_ambiguous():
+    _copies, _targets, standby, _origin, ambiguous = p.prefixed_shares(_shares("ap", "dfs-AP"), [], "dfs-")
+    assert ambiguous == {"dfs-ap"} and standby == []
+
+
+def test_share_name_error_names_the_option():
+    assert p.share_name_error("dfs-standby-", "name_prefix") is None
+    assert "name_prefix must not be empty" == p.share_name_error(" ", "name_prefix")
+    assert "must not contain / :" in p.share_name_error("a/b:", "prefix")
