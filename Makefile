@@ -62,6 +62,8 @@ help:
 	@echo "  make build           ansible-galaxy collection build -> $(DIST)"
 	@echo "  make importer        galaxy-importer on the tarball (fails on ERROR/WARNING)"
 	@echo "  make integration     pytest tests/integration (ansible-playbook against the mock)"
+	@echo "  make chaos-quick     pytest tests/chaos, CHAOS_MODE=quick: seeded subset of the chaos suite (a make test step)"
+	@echo "  make chaos           the whole chaos suite: 3-minute outages, CHAOS_TRIALS (20) kill trials per role (long)"
 	@echo "  make molecule        molecule test --all (extensions/molecule), if scenarios exist"
 	@echo "  make demo            (also the last step of make test)"
 	@echo "  make docs            static HTML docs site (antsibull-docs + Sphinx) in build/docs/html"
@@ -108,6 +110,20 @@ integration: venv tree
 	@if [ -d tests/integration ]; then :; else echo "(no tests/integration)"; exit 0; fi
 	$(call run_pytest,tests/integration)
 
+# Chaos suite (tests/chaos, README "Reliability"): transient errors, management outages, session
+# expiry, a failed final sync, killed controllers, a lost site, secrets. chaos-quick (a make test
+# step) runs a seeded subset with scaled-down outages; chaos runs everything (about an hour on 2 cores).
+.PHONY: chaos chaos-quick
+CHAOS_TRIALS ?= 20
+chaos-quick: export CHAOS_MODE = quick
+chaos-quick: venv tree
+	$(call run_pytest,tests/chaos)
+
+chaos: export CHAOS_MODE = full
+chaos: export CHAOS_TRIALS := $(CHAOS_TRIALS)
+chaos: venv tree
+	$(call run_pytest,tests/chaos)
+
 $(GET_PIP_CACHE)/get_pip_%.py: tools/get_pip_standin.py
 	@mkdir -p $(GET_PIP_CACHE)
 	@cp $< $@
@@ -150,7 +166,7 @@ molecule: venv tree
 
 # Fast failures first; the slow, cold-cache steps last. Stops at the first failing step;
 # `make test KEEP_GOING=1` runs every step and lists the failed ones at the end.
-TEST_STEPS := changelog-lint unit mocktest build ee lint sanity importer docs integration molecule demo
+TEST_STEPS := changelog-lint unit mocktest build ee lint sanity importer docs integration chaos-quick molecule demo
 KEEP_GOING ?=
 test: venv tree
 	@start=$$(date +%s); failed=""; \
