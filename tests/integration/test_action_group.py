@@ -40,6 +40,9 @@ TASKS = {
     "dfs_shares": ("source", {"zone": "eng", "active": "source"}, True),
     "dr_plan": ("target", {"operation": "failover_planned", "policies": ["fin-ap"]}, True),
     "dr_run": ("target", {"pair": "group-test", "action": "load"}, True),
+    # The demo's directories hold files: rg_remove must read both clusters and refuse before any write.
+    "rg_remove": ("source", {"policies": ["fin-ap"]}, True,
+                  {"failed_when": "result_rg_remove.msg is not search('not empty')"}),
     # Nothing in the demo is failed over: resync_prep must read both clusters and refuse, naming the record state.
     "resync_prep": ("source", {"policies": ["fin-ap"]}, True,
                     {"failed_when": "result_resync_prep.msg is not search('writes_disabled')"}),
