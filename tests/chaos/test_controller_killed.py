@@ -214,8 +214,8 @@ def test_a_controller_killed_just_before_the_finish_leaves_the_pair_unlocked_aft
     """Deterministic kill in that window: the finish's first write (the run record on the target,
     the second PUT of it in a failover: the start writes it once) is answered 503 over and over,
     so the client keeps retrying it; the controller is killed at the first of those answers."""
-    chaos.faults("target", fail_next=[{"method": "PUT", "path": "/prod-dr/runs/[^/]+[.]json$", "skip": 1,
-                                        "count": 100000, "status": 503}])
+    finish_write = {"method": "PUT", "path": "/prod-dr/runs/[^/]+[.]json$", "skip": 1, "count": 100000, "status": 503}
+    chaos.faults("target", fail_next=[finish_write])
     holder = {}
     trig = chaos.trigger(lambda e: e["cluster"] == "target" and e["status"] == 503 and "/runs/" in e["path"],
                          lambda e: holder["run"].kill())
