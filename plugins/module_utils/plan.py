@@ -388,13 +388,13 @@ def claim_for(facts, mapping, to_side):
     return claim
 
 
-def release_for(facts, mapping, from_side):
-    """smartconnect_zone arguments making ``from_side``'s pool stop answering for the moving names.
+def release_for(facts, mapping, from_side, names=None):
+    """smartconnect_zone arguments making ``from_side``'s pool stop answering for ``names`` (default: the moving names).
 
-    Only the moving names are parked: a zone name or alias of the pool's own (a target pool
-    that took the names as aliases) stays as it is. None when the pool cannot be read.
+    Only those names are parked: a zone name or alias of the pool's own (a target pool that
+    took the names as aliases) stays as it is. None when the pool cannot be read.
     """
-    names = moving_names(facts, mapping)
+    names = moving_names(facts, mapping) if names is None else names
     summary = _pool(facts, from_side, mapping[from_side]) if facts.visible(from_side) else None
     if not names or summary is None:
         return None
@@ -453,12 +453,26 @@ def quota_moves(facts, from_side, to_side, policies):
     return moves
 
 
+def fence_moves(facts):
+    """Fence: the source releases only the names and SPNs the target took over; no claim, no quota."""
+    pools = []
+    for mapping in facts.pools:
+        both = contested_names(facts, mapping)
+        release = release_for(facts, mapping, SOURCE, names=both) if both else None
+        pools.append({"source": mapping[SOURCE], "target": mapping[TARGET], "park": mapping[SOURCE], "names": both,
+                      "spns": spns_from_smartconnect(both), "release": release, "claim": None})
+    return {"pools": pools, "spns": contested_spns(facts) if facts.spn_provider else [],
+            "quotas": {"create": [], "remove": []}, "from": SOURCE, "to": TARGET}
+
+
 def moves_for(operation, facts, policies):
     """The pool, SPN and quota moves of ``operation`` (direction from its name)."""
     if operation.startswith("failover"):
         from_side, to_side = SOURCE, TARGET
     elif operation.startswith("failback"):
         from_side, to_side = TARGET, SOURCE
+    elif operation == "fence":
+        return fence_moves(facts)
     else:
         return {"pools": [], "spns": [], "quotas": {"create": [], "remove": []}}
     pools = pool_moves(facts, from_side, to_side)
@@ -701,6 +715,32 @@ def fence(plan, facts, options):
     writable = (WRITES_ENABLED, RESYNC_CREATED, drstate.ENABLING_WRITES)
     policy_step(plan, 1, "fence: disable source policies whose target is writable", SOURCE, facts.policies,
                 lambda p: "disable policy" if source_enabled(p) and record_state(p) in writable else None)
+    # An unplanned failover gave the names and SPNs to the target without the source's say: the
+    # returned source still answers for them (two DNS claims, duplicate SPNs). It gives them up.
+    for mapping in facts.pools:
+        both = contested_names(facts, mapping)
+        plan.add(2, "fence: park on the source the names the target took over", SOURCE, "pool", mapping[SOURCE],
+                 "park %s" % ", ".join(both) if both else None)
+    if facts.spn_provider and facts.pools:
+        both = contested_spns(facts)
+        plan.add(3, "fence: remove from the source the SPNs the target holds", SOURCE, "spn", facts.spn_provider,
+                 "remove %s" % ", ".join(both) if both else None)
+
+
+def contested_names(facts, mapping):
+    """Moving names that both clusters answer for (the target took them while the source was away)."""
+    if not (facts.visible(SOURCE) and facts.visible(TARGET)):
+        return []
+    names = moving_names(facts, mapping)
+    on_target = _answering(_pool(facts, TARGET, mapping[TARGET]), names)
+    return _answering(_pool(facts, SOURCE, mapping[SOURCE]), on_target)
+
+
+def contested_spns(facts):
+    """SPNs of the moving names that both machine accounts hold."""
+    wanted = spns_from_smartconnect([n for mapping in facts.pools for n in moving_names(facts, mapping)])
+    held = [set(spn_key(s) for s in (_provider(facts, side) or {}).get("spns") or []) for side in (SOURCE, TARGET)]
+    return [s for s in wanted if spn_key(s) in held[0] and spn_key(s) in held[1]]
 
 
 OPERATIONS = {

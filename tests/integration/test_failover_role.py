@@ -154,12 +154,18 @@ def run_playbook(onefs, extra, args=()):
 
 @pytest.mark.timeout(300)
 def test_unplanned_never_contacts_the_source_and_the_fence_tag_fences_it_later(onefs):
+    records = onefs.tmp_path / "records"
     extra = dr_vars(onefs, onefs_dr_pools=[{"source": POOL, "target": POOL, "names": FIN_NAMES}],
-                    failover_type="unplanned", failover_confirm=True, failover_poll_interval=0.2)
+                    failover_type="unplanned", failover_confirm=True, failover_poll_interval=0.2,
+                    onefs_dr_record_dir=str(records))
     # The source is up here, so that the log can prove it is never contacted (not even a login).
     rc, out, err = run_playbook(onefs, extra)
     assert rc == 0, out + err
     assert [e for e in onefs.requests() if e["cluster"] == "source"] == []
+    run = json.loads(next(records.glob("*failover_unplanned*.json")).read_text())
+    assert sorted(run["unfenced_policies"]) == sorted(SCOPE)
+    # both clusters answer for the names now: the returned source must give them up when fenced
+    assert onefs.mock.control.dns(FIN_NAMES[0])["claims"] == ["source", "target"]
     source, target = onefs.state("source"), onefs.state("target")
     for name in SCOPE:
         assert record(target, name)["failover_failback_state"] == "writes_enabled"
@@ -175,6 +181,12 @@ def test_unplanned_never_contacts_the_source_and_the_fence_tag_fences_it_later(o
     source = onefs.state("source")
     assert all(not policy(source, name)["enabled"] for name in SCOPE)
     assert [w for w in onefs.writes("target") if w["path"].startswith("/platform")] == []
+    for name in FIN_NAMES:
+        assert onefs.mock.control.dns(name)["claims"] == ["target"]
+    for spn in FIN_SPNS:
+        assert spn.lower() not in spns(source)
+    held = onefs.mock.control.spn()["registry"]
+    assert all(len(accounts) == 1 for accounts in held.values()), held
     # fencing again writes nothing
     onefs.clear_log()
     rc, out, err = run_playbook(onefs, dr_vars(onefs), args=("--tags", "fence"))
