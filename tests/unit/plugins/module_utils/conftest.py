@@ -59,3 +59,17 @@ def make_client(mock):
 @pytest.fixture
 def client(make_client):
     return make_client()
+
+
+@pytest.fixture(scope="module")
+def demo(request):
+    """The demo scenario on an in-process mock (plain HTTP), one per test module.
+
+    A module sets ``DEMO_TIME_SCALE`` to run simulated jobs faster than real time.
+    """
+    from onefs_mock.testing import start_mock
+
+    mock = start_mock(clusters=("source", "target"), seed="demo", tls=False, latency_ms=0,
+                      time_scale=getattr(request.module, "DEMO_TIME_SCALE", 1))
+    yield mock
+    mock.stop()

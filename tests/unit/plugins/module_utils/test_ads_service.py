@@ -10,15 +10,6 @@ FINANCE_SPNS = ["HOST/finance", "HOST/finance.prod.example.com"]
 WRITES = ("POST", "PUT", "DELETE")
 
 
-@pytest.fixture(scope="module")
-def demo():
-    from onefs_mock.testing import start_mock
-
-    mock = start_mock(clusters=("source", "target"), seed="demo", tls=False, latency_ms=0)
-    yield mock
-    mock.stop()
-
-
 @pytest.fixture
 def ctl(demo):
     demo.control.reset()

@@ -118,14 +118,6 @@ def test_check_mode_results_say_what_would_be_done_and_carry_the_diff():
 
 # --- renames against the mock -----------------------------------------------------------------
 
-@pytest.fixture(scope="module")
-def demo():
-    from onefs_mock.testing import start_mock
-
-    mock = start_mock(clusters=("source", "target"), seed="demo", tls=False, latency_ms=0)
-    yield mock
-    mock.stop()
-
 
 class Ctl:
     def __init__(self, url):

@@ -224,14 +224,7 @@ def test_reprotect_reads_as_protected_in_auto_and_reprotected_when_told():
 from ansible_collections.onefs.dr.plugins.module_utils.client import PapiClient  # noqa: E402
 
 
-@pytest.fixture(scope="module")
-def demo():
-    from onefs_mock.testing import start_mock
-
-    mock = start_mock(clusters=("source", "target"), seed="demo", tls=False, latency_ms=0, time_scale=50)
-    yield mock
-    mock.stop()
-
+DEMO_TIME_SCALE = 50   # the conftest's demo mock runs simulated jobs 50 times faster
 
 @pytest.fixture
 def ctl(demo):

@@ -10,14 +10,7 @@ from ansible_collections.onefs.dr.plugins.module_utils.client import PapiClient
 PAIR = "unit-pair"
 
 
-@pytest.fixture(scope="module")
-def demo():
-    from onefs_mock.testing import start_mock
-
-    mock = start_mock(clusters=("source", "target"), seed="demo", tls=False, latency_ms=0, time_scale=50)
-    yield mock
-    mock.stop()
-
+DEMO_TIME_SCALE = 50   # the conftest's demo mock runs simulated jobs 50 times faster
 
 @pytest.fixture
 def ctl(demo):

@@ -42,15 +42,6 @@ class Ctl:
                 and not e["path"].startswith("/session/")]
 
 
-@pytest.fixture(scope="module")
-def demo():
-    from onefs_mock.testing import start_mock
-
-    mock = start_mock(clusters=("source", "target"), seed="demo", tls=False, latency_ms=0)
-    yield mock
-    mock.stop()
-
-
 @pytest.fixture
 def ctl(demo):
     control = Ctl(demo.url("source"))

@@ -9,15 +9,6 @@ WRITES = ("POST", "PUT", "DELETE")
 GIB = 1024 ** 3
 
 
-@pytest.fixture(scope="module")
-def demo():
-    from onefs_mock.testing import start_mock
-
-    mock = start_mock(clusters=("source", "target"), seed="demo", tls=False, latency_ms=0)
-    yield mock
-    mock.stop()
-
-
 @pytest.fixture
 def ctl(demo):
     demo.control.reset()

@@ -258,14 +258,9 @@ def test_files_are_written_once_and_check_mode_writes_nothing(tmp_path):
 
 
 # --------------------------------------------------------------------------- a record made on the mock
-@pytest.fixture(scope="module")
-def demo():
-    from onefs_mock.testing import start_mock
 
-    mock = start_mock(clusters=("source", "target"), seed="demo", tls=False, latency_ms=0, time_scale=50)
-    yield mock
-    mock.stop()
 
+DEMO_TIME_SCALE = 50   # the conftest's demo mock runs simulated jobs 50 times faster
 
 @pytest.fixture
 def clients(demo):

@@ -13,14 +13,7 @@ NEW_POLICY = {"source_root_path": "/ifs/data/eng/new", "target_host": "target",
               "target_path": "/ifs/data/eng/new", "action": "sync", "schedule": "manual"}
 
 
-@pytest.fixture(scope="module")
-def demo():
-    from onefs_mock.testing import start_mock
-
-    mock = start_mock(clusters=("source", "target"), seed="demo", tls=False, latency_ms=0, time_scale=50)
-    yield mock
-    mock.stop()
-
+DEMO_TIME_SCALE = 50   # the conftest's demo mock runs simulated jobs 50 times faster
 
 @pytest.fixture
 def ctl(demo):
