@@ -226,6 +226,7 @@ from ansible_collections.onefs.dr.plugins.module_utils.client import PapiClient 
 
 DEMO_TIME_SCALE = 50   # the conftest's demo mock runs simulated jobs 50 times faster
 
+
 @pytest.fixture
 def ctl(demo):
     demo.control.reset()

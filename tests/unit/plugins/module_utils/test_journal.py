@@ -12,6 +12,7 @@ PAIR = "unit-pair"
 
 DEMO_TIME_SCALE = 50   # the conftest's demo mock runs simulated jobs 50 times faster
 
+
 @pytest.fixture
 def ctl(demo):
     demo.control.up("source")

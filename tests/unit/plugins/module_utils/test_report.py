@@ -262,6 +262,7 @@ def test_files_are_written_once_and_check_mode_writes_nothing(tmp_path):
 
 DEMO_TIME_SCALE = 50   # the conftest's demo mock runs simulated jobs 50 times faster
 
+
 @pytest.fixture
 def clients(demo):
     demo.control.reset()

@@ -11,6 +11,7 @@ NAMES = ["fin-ap", "eng-src", "eng-docs"]
 
 DEMO_TIME_SCALE = 50   # the conftest's demo mock runs simulated jobs 50 times faster
 
+
 @pytest.fixture
 def ctl(demo):
     demo.control.reset()

@@ -15,6 +15,7 @@ NEW_POLICY = {"source_root_path": "/ifs/data/eng/new", "target_host": "target",
 
 DEMO_TIME_SCALE = 50   # the conftest's demo mock runs simulated jobs 50 times faster
 
+
 @pytest.fixture
 def ctl(demo):
     demo.control.clear_faults("source")
