@@ -152,7 +152,7 @@ changed:
 
 from ansible_collections.onefs.dr.plugins.module_utils.module import OnefsModule
 from ansible_collections.onefs.dr.plugins.module_utils.parallel import run_each
-from ansible_collections.onefs.dr.plugins.module_utils import synciq
+from ansible_collections.onefs.dr.plugins.module_utils import options, synciq
 
 ARGUMENT_SPEC = dict(
     policies=dict(type="list", elements="str", required=True),
@@ -168,19 +168,8 @@ ARGUMENT_SPEC = dict(
 
 
 def option_errors(params):
-    errors = []
-    names = params["policies"]
-    if not names:
-        errors.append("policies: give at least one policy name")
-    if len(set(names)) != len(names):
-        errors.append("policies: a name is listed twice")
-    if params["workers_per_node"] is not None and not 1 <= params["workers_per_node"] <= 20:
-        errors.append("workers_per_node: must be 1 to 20")
-    if params["timeout"] <= 0:
-        errors.append("timeout: must be more than 0")
-    if params["poll_interval"] <= 0:
-        errors.append("poll_interval: must be more than 0")
-    return errors
+    return (options.name_list_errors(params["policies"]) + options.range_errors(params, {"workers_per_node": (1, 20)})
+            + options.wait_errors(params))
 
 
 def main():

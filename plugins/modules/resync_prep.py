@@ -153,7 +153,7 @@ changed:
   type: bool
 '''
 
-from ansible_collections.onefs.dr.plugins.module_utils import resync
+from ansible_collections.onefs.dr.plugins.module_utils import options, resync
 from ansible_collections.onefs.dr.plugins.module_utils.connection import peer_given
 from ansible_collections.onefs.dr.plugins.module_utils.module import OnefsModule
 from ansible_collections.onefs.dr.plugins.module_utils.parallel import run_each
@@ -169,20 +169,8 @@ ARGUMENT_SPEC = dict(
 
 
 def option_errors(params):
-    errors = []
-    names = params["policies"]
-    if not names or any(not (name or "").strip() for name in names):
-        errors.append("policies: give at least one policy name, and no empty one")
-    elif len(set(names)) != len(names):
-        errors.append("policies: a name is listed twice")
-    if params["timeout"] <= 0:
-        errors.append("timeout: must be more than 0")
-    if params["poll_interval"] <= 0:
-        errors.append("poll_interval: must be more than 0")
-    if not 1 <= params["max_workers"] <= 50:
-        errors.append("max_workers: must be 1 to 50")
-    if not 1 <= params["max_running_jobs"] <= resync.MAX_RUNNING_JOBS:
-        errors.append("max_running_jobs: must be 1 to %d" % resync.MAX_RUNNING_JOBS)
+    errors = options.name_list_errors(params["policies"]) + options.wait_errors(params)
+    errors += options.range_errors(params, {"max_workers": (1, 50), "max_running_jobs": (1, resync.MAX_RUNNING_JOBS)})
     if not peer_given(params):
         errors.append("peer: the other cluster is required (its target records and reverse policies are read there)")
     return errors

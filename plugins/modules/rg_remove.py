@@ -133,7 +133,7 @@ leftovers:
   elements: str
 '''
 
-from ansible_collections.onefs.dr.plugins.module_utils import rgremove
+from ansible_collections.onefs.dr.plugins.module_utils import options, rgremove
 from ansible_collections.onefs.dr.plugins.module_utils.connection import peer_given
 from ansible_collections.onefs.dr.plugins.module_utils.module import OnefsModule
 
@@ -150,20 +150,8 @@ ARGUMENT_SPEC = dict(
 
 
 def option_errors(params):
-    errors = []
-    names = params["policies"]
-    if not names or any(not (name or "").strip() for name in names):
-        errors.append("policies: give at least one policy name, and no empty one")
-    elif len(set(names)) != len(names):
-        errors.append("policies: a name is listed twice")
-    if params["timeout"] <= 0:
-        errors.append("timeout: must be more than 0")
-    if params["poll_interval"] <= 0:
-        errors.append("poll_interval: must be more than 0")
-    if not 1 <= params["max_running_jobs"] <= 50:
-        errors.append("max_running_jobs: must be 1 to 50")
-    if not 1 <= params["max_workers"] <= 50:
-        errors.append("max_workers: must be 1 to 50")
+    errors = options.name_list_errors(params["policies"]) + options.wait_errors(params)
+    errors += options.range_errors(params, {"max_workers": (1, 50), "max_running_jobs": (1, 50)})
     if not peer_given(params):
         errors.append("peer: the target cluster is required (its directories and target records are checked)")
     return errors

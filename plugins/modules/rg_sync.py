@@ -211,7 +211,7 @@ import time
 from datetime import datetime, timedelta
 
 from ansible_collections.onefs.dr.plugins.module_utils.module import OnefsModule
-from ansible_collections.onefs.dr.plugins.module_utils import synciq
+from ansible_collections.onefs.dr.plugins.module_utils import options, synciq
 
 ARGUMENT_SPEC = dict(
     policies=dict(type="list", elements="str"),
@@ -261,14 +261,8 @@ def option_errors(params):
     errors = []
     if params["policies"] is not None and (not params["policies"] or len(set(params["policies"])) != len(params["policies"])):
         errors.append("policies: give distinct policy names")
-    if not 1 <= params["max_running_jobs"] <= ONEFS_MAX_JOBS:
-        errors.append("max_running_jobs: must be 1 to %d" % ONEFS_MAX_JOBS)
-    if not 0 <= params["error_retries"] <= 20:
-        errors.append("error_retries: must be 0 to 20")
-    if params["timeout"] <= 0:
-        errors.append("timeout: must be more than 0")
-    if params["poll_interval"] <= 0:
-        errors.append("poll_interval: must be more than 0")
+    errors += options.range_errors(params, {"max_running_jobs": (1, ONEFS_MAX_JOBS), "error_retries": (0, 20)})
+    errors += options.wait_errors(params)
     if params["since"] is not None:
         try:
             parse_since(params["since"])
