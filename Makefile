@@ -166,7 +166,7 @@ molecule: venv tree
 
 # Fast failures first; the slow, cold-cache steps last. Stops at the first failing step;
 # `make test KEEP_GOING=1` runs every step and lists the failed ones at the end.
-TEST_STEPS := changelog-lint unit mocktest build ee lint sanity importer integration chaos-quick molecule demo
+TEST_STEPS := changelog-lint unit mocktest build ee lint sanity importer docs integration chaos-quick molecule demo
 KEEP_GOING ?=
 test: venv tree
 	@start=$$(date +%s); failed=""; \
