@@ -47,7 +47,7 @@ export PYTHONDONTWRITEBYTECODE := 1
 QUIET_PIP := sed -u "/^WARNING: Location '.*' is ignored: it is neither a file nor a directory/d"
 
 .PHONY: help venv tree unit mocktest integration sanity lint build importer changelog-lint \
-        molecule test demo docs ee ee-image bench clean distclean
+        molecule test demo docs ee ee-image bench bench-failover clean distclean
 
 help:
 	@echo "onefs.dr targets:"
@@ -69,7 +69,8 @@ help:
 	@echo "  make docs            static HTML docs site (antsibull-docs + Sphinx) in build/docs/html"
 	@echo "  make ee              execution-environment build context in build/ee (ansible-builder create)"
 	@echo "  make ee-image        the execution-environment image with podman (EE_BASE_IMAGE=...)"
-	@echo "  make bench           run every benchmarks/*.py (prints figures)"
+	@echo "  make bench           run every benchmarks/*.py (prints figures); BENCH=failover runs one"
+	@echo "  make bench-failover  failover + failback, roles vs loop baseline vs lower bound -> benchmarks/RESULTS.md"
 	@echo "  make clean / distclean"
 
 # ---------------------------------------------------------------- environment
@@ -218,8 +219,21 @@ ee-image: ee
 	@$(PODMAN_ENV) podman run --rm $(EE_TAG) ansible-doc -t role onefs.dr.failback >/dev/null
 	@echo "ee-image: $(EE_TAG) built; ansible-doc finds onefs.dr in it"
 
+# `make bench BENCH=failover` runs only benchmarks/failover_bench.py; BENCH_ARGS go to each script
+# (_*.py are shared helpers, not benchmarks).
+BENCH ?=
+BENCH_ARGS ?=
 bench: venv tree
-	@for f in benchmarks/*.py; do echo "== $$f"; $(BIN)/python $$f || exit 1; done
+	@for f in benchmarks/$(if $(BENCH),$(BENCH)_bench,*).py; do \
+	  case "$$(basename $$f)" in _*) continue;; esac; \
+	  test -f "$$f" || { echo "no benchmark $$f"; exit 1; }; \
+	  echo "== $$f"; $(BIN)/python $$f $(BENCH_ARGS) || exit 1; done
+
+# Failover + failback through the roles vs a loop-per-policy baseline, N = 1..500 (30-40 min):
+# writes benchmarks/RESULTS.md and benchmarks/failover_bench.svg. BENCH_ARGS="--quick" for a smoke run,
+# BENCH_ARGS="--ref HEAD" to measure the last commit instead of the working tree.
+bench-failover: venv tree
+	$(BIN)/python benchmarks/failover_bench.py $(BENCH_ARGS)
 
 clean:
 	rm -rf build tests/output .pytest_cache .hypothesis

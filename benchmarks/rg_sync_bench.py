@@ -25,57 +25,11 @@ import tempfile
 import time
 from pathlib import Path
 
-import requests
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import COLLECTIONS, ROOT, api_requests, control, ensure_collection_link, start_mock  # noqa: E402
+from _common import policy_scenario as scenario  # noqa: E402
 
-ROOT = Path(__file__).resolve().parents[1]
-COLLECTIONS = ROOT / "build" / "collections"
-MOCK_SRC = ROOT / "tests" / "mock_api"
 MODULE = ROOT / "plugins" / "modules" / "rg_sync.py"
-STARTUP_TIMEOUT_S = 60
-
-
-def scenario(count, job_s):
-    """N synced policies under /ifs/data/bench, no files: every job takes ``job_s`` (overhead only)."""
-    policies = [{"name": "bench-%03d" % i, "source_root_path": "/ifs/data/bench/p%03d" % i,
-                 "target_host": "target", "target_path": "/ifs/data/bench/p%03d" % i,
-                 "schedule": "", "enabled": True, "synced": True} for i in range(count)]
-    users = [{"name": "admin", "password": "admin", "role": "admin"}]
-    zones = [{"name": "System", "path": "/ifs"}, {"name": "bench", "path": "/ifs/data/bench"}]
-    return {
-        "simulation": {"job_overhead_s": job_s, "bandwidth_mb_s": 100, "fofb_job_s": 1.0, "max_running_jobs": 50},
-        "clusters": {
-            "source": {"cluster_name": "bench-src", "users": users, "zones": zones, "policies": policies},
-            "target": {"cluster_name": "bench-dr", "addresses": ["target"], "users": users, "zones": zones},
-        },
-    }
-
-
-def ensure_collection_link():
-    link = COLLECTIONS / "ansible_collections" / "onefs" / "dr"
-    if not link.exists():
-        link.parent.mkdir(parents=True, exist_ok=True)
-        link.symlink_to(ROOT)
-
-
-def start_mock(seed_path, latency_ms):
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(MOCK_SRC), os.environ.get("PYTHONPATH", "")]))
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "onefs_mock", "--no-tls", "--seed", str(seed_path), "--latency-ms", str(latency_ms),
-         "--cluster", "source=127.0.0.1:0", "--cluster", "target=127.0.0.1:0"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
-    urls = {}
-    deadline = time.monotonic() + STARTUP_TIMEOUT_S
-    while len(urls) < 2 and time.monotonic() < deadline:
-        line = proc.stdout.readline()
-        if not line:
-            break
-        parts = line.split()
-        if len(parts) == 3 and parts[0] == "ready":
-            urls[parts[1]] = parts[2]
-    if len(urls) < 2:
-        proc.terminate()
-        raise SystemExit("the mock did not start: %s" % proc.stderr.read())
-    return proc, urls
 
 
 def run_module(url, args, tmp):
@@ -95,11 +49,6 @@ def run_module(url, args, tmp):
     return wall, json.loads(lines[-1])
 
 
-def api_requests(url):
-    entries = requests.get(url + "/_mock/requests", timeout=30).json()["requests"]
-    return [e for e in entries if not e["path"].startswith("/_mock")]
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--policies", type=int, default=100)
@@ -114,7 +63,7 @@ def main():
         seed_path.write_text(json.dumps(scenario(opts.policies, opts.job_s)))
         proc, urls = start_mock(seed_path, opts.latency_ms)
         try:
-            requests.delete(urls["source"] + "/_mock/requests", timeout=30)
+            control(urls["source"], "DELETE", "requests")
             wall, result = run_module(urls["source"], {
                 "zone": "bench", "point_in_time_name": "bench", "max_running_jobs": opts.max_running_jobs,
                 "poll_interval": opts.poll_interval, "timeout": 3600}, tmp)
