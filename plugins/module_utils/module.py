@@ -13,6 +13,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import threading
 import time
 import traceback
 
@@ -32,6 +33,7 @@ class OnefsModule:
         self.module = AnsibleModule(argument_spec=spec, supports_check_mode=supports_check_mode, **kwargs)
         self.started = time.time()
         self._clients = {}
+        self._clients_lock = threading.Lock()   # worker threads ask for the client at once: one login each
         self._warned_insecure = False
         if not HAS_REQUESTS:
             self.module.fail_json(msg=missing_required_lib("requests"), exception=REQUESTS_IMPORT_ERROR)
@@ -68,12 +70,13 @@ class OnefsModule:
         return self._client("peer", self.params.get("peer") or {}, "peer.", PEER_ENV_PREFIX)
 
     def _client(self, role, params, option_prefix, env_prefix):
-        if role not in self._clients:
-            label = self._label(role, params)
-            client = client_from_params(params, label, option_prefix=option_prefix, env_prefix=env_prefix)
-            self._clients[role] = client
-            self._warn_insecure(client)
-        return self._clients[role]
+        with self._clients_lock:
+            if role not in self._clients:
+                label = self._label(role, params)
+                client = client_from_params(params, label, option_prefix=option_prefix, env_prefix=env_prefix)
+                self._clients[role] = client
+                self._warn_insecure(client)
+            return self._clients[role]
 
     @staticmethod
     def _label(role, params):
@@ -91,7 +94,8 @@ class OnefsModule:
 
     def close(self):
         """Log out of every cluster this run logged in to (idempotent)."""
-        clients, self._clients = list(self._clients.values()), {}
+        with self._clients_lock:
+            clients, self._clients = list(self._clients.values()), {}
         for client in clients:
             try:
                 client.close()

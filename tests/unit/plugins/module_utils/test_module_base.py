@@ -132,6 +132,28 @@ def test_successful_run_logs_out_once(capsys, mock, ctl):
     assert [e["method"] for e in entries if e["path"] == "/session/1/session"] == ["POST", "DELETE"]
 
 
+def test_worker_threads_share_one_login(capsys, mock, ctl):
+    """Per-object work in parallel asks for the lazy client from every thread at once."""
+    import threading
+    start = threading.Barrier(10)
+
+    def work(dummy):
+        start.wait(timeout=10)          # every worker asks for the client at the same moment
+        return module_box[0].client.get("/platform/latest")
+
+    module_box = []
+
+    def main(module):
+        module_box.append(module)
+        results = run_each(range(10), work, max_workers=10)
+        assert all(r.ok for r in results), [str(r.error) for r in results]
+        module.exit_json(changed=False)
+
+    run_module(capsys, conn(mock), main)
+    entries = ctl.api_log()
+    assert [e["method"] for e in entries if e["path"] == "/session/1/session"] == ["POST", "DELETE"]
+
+
 def test_api_trace_option_writes_the_trace(capsys, mock, tmp_path, monkeypatch):
     trace = tmp_path / "api.jsonl"
     monkeypatch.setenv("ONEFS_API_TRACE", str(trace))
