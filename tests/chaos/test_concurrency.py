@@ -12,6 +12,7 @@ from chaos_lib import SCOPE, assert_failed_over
 
 
 @pytest.mark.timeout(600)
+@pytest.mark.full_only
 def test_two_failovers_at_once_one_proceeds_the_other_refuses(chaos, figures):
     chaos.time_scale(1)
     watch = chaos.trigger(lambda entry: False, lambda entry: None)      # split-brain samples
