@@ -56,6 +56,11 @@ class ConfigError(OnefsError):
     """A connection option is missing or invalid (raised before any request)."""
 
 
+def connection_options():
+    """The names of the connection options, in documentation order."""
+    return [name for name, dummy, dummy2 in _OPTIONS]
+
+
 def env_name(option, env_prefix=ENV_PREFIX):
     """The environment variable of an option: ``onefs_host`` -> ``ONEFS_HOST``."""
     for name, suffix, dummy in _OPTIONS:

@@ -10,7 +10,6 @@ awx.awx modules that records what the real ones would send to the controller.
 
 import json
 import os
-import re
 import subprocess
 import sys
 from pathlib import Path
@@ -191,18 +190,17 @@ def test_workflow_readiness_failover_report(onefs, tmp_path):
     assert records["fin-ar"] == "writes_disabled", records  # outside the scope answered in the survey
 
 
-# ---------------------------------------------------------------- proposed role defaults
-def proposed_defaults():
-    text = (AWX / "README.md").read_text(encoding="utf-8")
-    section = text.split("## Proposed role defaults", 1)[1]
-    block = re.search(r"```yaml\n(.*?)```", section, re.S).group(1)
-    return yaml.safe_load(block)
+# ---------------------------------------------------------------- the roles' connection defaults
+def role_connection_defaults():
+    """failover_source and failover_target exactly as the failover role's defaults define them."""
+    defaults = yaml.safe_load((AWX.parent.parent / "roles" / "failover" / "defaults" / "main.yml").read_text())
+    return dict((key, defaults[key]) for key in ("failover_source", "failover_target"))
 
 
 @pytest.mark.parametrize("mode", ["addresses_in_inventory", "all_from_credential"])
-def test_proposed_role_default_builds_working_connections(onefs, mode):
-    defaults = proposed_defaults()
-    assert set(defaults) == {"failover_source", "failover_target"}
+def test_role_defaults_build_working_connections_from_the_credential(onefs, mode):
+    defaults = role_connection_defaults()
+    assert "with_env('ONEFS_SOURCE_')" in defaults["failover_source"]
     inputs = dict(cluster_inputs(onefs, "source", "auditor"), **cluster_inputs(onefs, "target", "auditor"))
     host = {"ansible_connection": "local", "ansible_python_interpreter": sys.executable}
     if mode == "addresses_in_inventory":
@@ -210,9 +208,9 @@ def test_proposed_role_default_builds_working_connections(onefs, mode):
             host["onefs_dr_" + side] = {"onefs_host": inputs.pop(side + "_host"),
                                         "onefs_port": int(inputs.pop(side + "_port")), "ca_path": onefs.ca_path}
             inputs[side + "_ca_cert"] = ""
-    playbook = onefs.tmp_path / "proposed.yml"
+    playbook = onefs.tmp_path / "role_defaults.yml"
     playbook.write_text(yaml.safe_dump([{
-        "name": "Proposed defaults", "hosts": "all", "gather_facts": False,
+        "name": "The failover role's connection defaults", "hosts": "all", "gather_facts": False,
         "vars": defaults,
         "tasks": [
             {"name": "Both clusters through the connection dicts",
