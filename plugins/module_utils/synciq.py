@@ -1041,3 +1041,145 @@ def _wait_target(client, record_id, wanted, timeout, poll_interval, clock, sleep
                       failed=failed, state=lambda r: (r or {}).get("failover_failback_state"),
                       clock=clock, sleep=sleep, cluster=getattr(client, "name", None))
     return record.get("failover_failback_state")
+
+
+# --------------------------------------------------------------------------- target records of a group
+class TargetGroup:
+    """Bring a group's target records to ``state`` (the ``local_target`` module), waiting for all at once.
+
+    Each record's allow_write / allow_write_revert job is started (at most
+    ``max_running_jobs`` running, starts sent by ``max_workers`` threads), then
+    the whole group is watched with one list of the target records per poll
+    cycle - not one read per record per cycle - so that waiting costs the time
+    of the slowest job, not of the slowest worker's queue. Per-record outcomes
+    as :func:`apply_target` returns them.
+    """
+
+    def __init__(self, client, plans, state, workers_per_node=None, timeout=600, poll_interval=2.0,
+                 max_running_jobs=50, max_workers=10, check_mode=False, clock=time.monotonic, sleep=time.sleep):
+        self.client = client
+        self.state = state
+        self.workers_per_node = workers_per_node
+        self.timeout = timeout
+        self.poll_interval = poll_interval
+        self.max_running_jobs = max(1, int(max_running_jobs))
+        self.max_workers = max_workers
+        self.check_mode = check_mode
+        self._clock = clock
+        self._sleep = sleep
+        self.entries = [self._entry(plan) for plan in plans]
+
+    def _entry(self, plan):
+        record = plan["record"]
+        result = {"name": plan["name"], "changed": bool(plan["job"]) or "break association" in plan["actions"],
+                  "actions": plan["actions"], "before_state": plan["before_state"], "state": plan["before_state"],
+                  "job_id": None, "waited_s": 0.0, "record_id": record.get("id") if record else None,
+                  "source_cluster_guid": record.get("source_cluster_guid") if record else None,
+                  "diff": _target_diff(plan["name"], plan["before_state"],
+                                       None if self.state == "absent" else self.state)}
+        # settling: a transient state to wait out first; pending: job to start; running: job started
+        status = "done"
+        if plan["actions"] and not self.check_mode:
+            status = "settling" if plan["before_state"] in SETTLES_TO else ("pending" if plan["job"] else "done")
+        if self.check_mode and plan["actions"]:
+            result["state"] = None if self.state == "absent" else self.state
+        return {"plan": plan, "result": result, "status": status, "error": None}
+
+    def _in(self, *statuses):
+        return [e for e in self.entries if e["status"] in statuses]
+
+    def run(self):
+        if self.state == "absent":
+            return self._break_associations()
+        started = self._clock()
+        if self._in("settling", "pending", "running"):
+            try:
+                wait_for(self._cycle, lambda dummy: not self._in("settling", "pending", "running"), self.timeout,
+                         self.poll_interval, describe="the target records of %d policies to be %s"
+                         % (len(self.entries), self.state), clock=self._clock, sleep=self._sleep,
+                         cluster=getattr(self.client, "name", None))
+            except WaitTimeoutError:
+                for entry in self._in("settling", "pending", "running"):
+                    self._fail(entry, "target record of %s did not reach %s within %ss (last seen %s)"
+                               % (entry["plan"]["name"], self.state, self.timeout, entry["result"]["state"]))
+            except OnefsError as err:
+                for entry in self._in("settling", "pending", "running"):
+                    self._fail(entry, "watching the target record of %s failed: %s" % (entry["plan"]["name"], err))
+            self._fill_job_ids()
+        waited = round(self._clock() - started, 3)
+        for entry in self.entries:
+            if entry["plan"]["job"] or entry["plan"]["before_state"] in SETTLES_TO:
+                entry["result"]["waited_s"] = waited
+        return [self._outcome(entry) for entry in self.entries]
+
+    def _outcome(self, entry):
+        result = dict(entry["result"])
+        if entry["error"]:
+            result.update(failed=True, msg=entry["error"])
+        return result
+
+    def _fail(self, entry, message):
+        entry["status"] = "failed"
+        entry["error"] = message
+
+    def _break_associations(self):
+        doomed = [e for e in self.entries if e["plan"]["actions"] and not self.check_mode]
+
+        def delete(entry):
+            delete_target_record(self.client, entry["plan"]["record"]["id"])
+            entry["result"]["state"] = None
+
+        for outcome in run_each(doomed, delete, max_workers=self.max_workers, name_of=lambda e: e["plan"]["name"]):
+            if not outcome.ok:
+                self._fail([e for e in doomed if e["plan"]["name"] == outcome.name][0], str(outcome.error))
+        return [self._outcome(entry) for entry in self.entries]
+
+    # -- one poll cycle: read every record once, then start what may start -------------
+    def _cycle(self):
+        if self._in("settling", "running"):
+            records = dict((r.get("id"), r) for r in list_target_records(self.client))
+            for entry in self._in("settling", "running"):
+                self._observe(entry, records.get(entry["plan"]["record"]["id"]))
+        self._start_pending()
+        return tuple((e["status"], e["result"]["state"]) for e in self.entries)
+
+    def _observe(self, entry, record):
+        if record is None:
+            self._fail(entry, "the target record of %s disappeared" % entry["plan"]["name"])
+            return
+        current = record.get("failover_failback_state")
+        entry["result"]["state"] = current
+        if entry["status"] == "settling":
+            if current == SETTLES_TO[entry["plan"]["before_state"]]:
+                entry["status"] = "pending" if entry["plan"]["job"] else "done"
+            return
+        if current == self.state:
+            entry["status"] = "done"
+
+    def _start_pending(self):
+        room = self.max_running_jobs - len(self._in("running"))
+        batch = self._in("pending")[:max(0, room)]
+
+        def start(entry):
+            plan = entry["plan"]
+            answer = _start_fofb_job(self.client, plan["record"], plan["job"], self.workers_per_node)
+            entry["result"]["job_id"] = answer.get("job_id")
+            entry["status"] = "running"
+
+        for outcome in run_each(batch, start, max_workers=self.max_workers, name_of=lambda e: e["plan"]["name"]):
+            if not outcome.ok:
+                entry = [e for e in batch if e["plan"]["name"] == outcome.name][0]
+                self._fail(entry, "%s of %s could not start: %s" % (entry["plan"]["job"], outcome.name, outcome.error))
+
+    def _fill_job_ids(self):
+        """Job ids OneFS did not answer with: from the jobs' reports, one list call for the group."""
+        missing = [e for e in self.entries if e["plan"]["job"] and not isinstance(e["result"]["job_id"], int)
+                   and e["status"] == "done"]
+        if not missing:
+            return
+        found = reports_by_policy(self.client, per_policy=2, names=[e["plan"]["record"]["name"] for e in missing])
+        for entry in missing:
+            for report in found.get(entry["plan"]["record"]["name"]) or []:
+                if job_action(report) == entry["plan"]["job"]:
+                    entry["result"]["job_id"] = report.get("job_id")
+                    break

@@ -63,17 +63,23 @@ options:
     description: Workers per node of the C(allow_write) / C(allow_write_revert) jobs (OneFS default 3).
     type: int
   timeout:
-    description: Seconds to wait for each record to reach the wanted state.
+    description: Seconds to wait for the whole group of records to reach the wanted state.
     type: int
     default: 1800
   poll_interval:
-    description: Seconds between two reads of a record while waiting; it grows up to four times while nothing changes.
+    description:
+      - Seconds between two poll cycles while waiting; it grows up to four times while nothing changes.
+      - One cycle reads every target record of the cluster in one (paged) list call, whatever the number of policies.
     type: float
     default: 2.0
   max_workers:
-    description: How many records are handled at the same time.
+    description: How many reads and job starts are sent at the same time (1 to 50).
     type: int
     default: 10
+  max_running_jobs:
+    description: Most C(allow_write) / C(allow_write_revert) jobs of the group running at once (1 to 50, the OneFS limit).
+    type: int
+    default: 50
 notes:
   - Runs on the target cluster of the policies. Needs the OneFS RBAC privilege C(ISI_PRIV_SYNCIQ)
     (read to check, write to start jobs or delete records).
@@ -164,12 +170,13 @@ ARGUMENT_SPEC = dict(
     timeout=dict(type="int", default=1800),
     poll_interval=dict(type="float", default=2.0),
     max_workers=dict(type="int", default=10),
+    max_running_jobs=dict(type="int", default=50),
 )
 
 
 def option_errors(params):
-    return (options.name_list_errors(params["policies"]) + options.range_errors(params, {"workers_per_node": (1, 20)})
-            + options.wait_errors(params))
+    ranges = {"workers_per_node": (1, 20), "max_workers": (1, 50), "max_running_jobs": (1, 50)}
+    return options.name_list_errors(params["policies"]) + options.range_errors(params, ranges) + options.wait_errors(params)
 
 
 def main():
@@ -185,11 +192,6 @@ def main():
                                   discard_target_changes=params["discard_target_changes"],
                                   break_association=params["break_association"])
 
-    def apply(outcome):
-        return synciq.apply_target(module.client, outcome.value, state,
-                                   workers_per_node=params["workers_per_node"], timeout=params["timeout"],
-                                   poll_interval=params["poll_interval"], check_mode=module.check_mode)
-
     def run(mod):
         workers = params["max_workers"]
         plans = run_each(params["policies"], plan, max_workers=workers)
@@ -199,8 +201,11 @@ def main():
             mod.fail_json(msg="nothing was changed: %s" % "; ".join(
                 "%s: %s" % (outcome.name, outcome.error) for outcome in refused),
                 changed=False, results=[_refused_or_planned(outcome) for outcome in plans])
-        results = run_each(plans, apply, max_workers=workers, name_of=lambda outcome: outcome.name)
-        mod.exit_results(results)
+        group = synciq.TargetGroup(mod.client, [outcome.value for outcome in plans], state,
+                                   workers_per_node=params["workers_per_node"], timeout=params["timeout"],
+                                   poll_interval=params["poll_interval"], max_running_jobs=params["max_running_jobs"],
+                                   max_workers=workers, check_mode=mod.check_mode)
+        mod.exit_results(group.run())
 
     module.run(run)
 

@@ -61,6 +61,27 @@ def test_allow_write_check_mode_then_real_then_unchanged(onefs):
 
 
 @pytest.mark.timeout(120)
+def test_a_group_is_watched_with_one_list_per_cycle_and_jobs_bounded(onefs):
+    """Every job is started before the waiting; the wait reads the records in one list call per cycle,
+    never record by record, and at most max_running_jobs jobs run at once."""
+    names = ["fin-ap", "fin-ar", "fin-reports", "eng-src", "eng-docs", "eng-tools"]
+    onefs.clear_log()
+    done = onefs.run("local_target", {"policies": names, "poll_interval": 0.1, "max_running_jobs": 2},
+                     cluster="target")
+    assert done["changed"] is True and {r["state"] for r in done["results"]} == {"writes_enabled"}
+    log = [e for e in onefs.requests() if e["cluster"] == "target" and "/sync/target/policies" in e["path"]]
+    per_record = [e for e in log if e["method"] == "GET" and not e["path"].endswith("/sync/target/policies")]
+    lists = [e for e in log if e["method"] == "GET" and e["path"].endswith("/sync/target/policies")]
+    assert len(per_record) == len(names)          # the plan's read of each record, no per-record polling
+    assert lists, "the group wait reads the list"
+    # with max_running_jobs 2, a third allow_write is only posted after a list showed one finished
+    requests = [e for e in onefs.requests() if e["cluster"] == "target"]
+    posts = [i for i, e in enumerate(requests) if e["method"] == "POST" and e["path"].endswith("/sync/jobs")]
+    first_list = next(i for i, e in enumerate(requests) if e in lists)
+    assert len(posts) == len(names) and posts[1] < first_list < posts[2]
+
+
+@pytest.mark.timeout(120)
 def test_revert_without_discard_option_changes_nothing(onefs):
     onefs.run("local_target", {"policies": ["home"], "poll_interval": 0.1}, cluster="target")
     onefs.clear_log()
