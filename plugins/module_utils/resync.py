@@ -20,12 +20,12 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import threading
 import time
 
 from . import synciq
 from .drstate import CLUSTER_CONFIG, base_name, cluster_identity, mirror_name
 from .errors import ConflictError, OnefsError
+from .parallel import run_each
 from .waiter import wait_for
 
 RESYNC = "resync_prep"
@@ -150,7 +150,7 @@ def _diff(name, before, after):
 
 
 class ResyncRunner:
-    """Carry out plans; at most ``max_running_jobs`` resync_prep jobs at once (a semaphore)."""
+    """Settings of a resync_prep run and the start of one policy's job; :class:`ResyncGroup` drives it."""
 
     def __init__(self, owner, peer, owner_guid, timeout=1800, poll_interval=2.0, max_running_jobs=MAX_RUNNING_JOBS,
                  check_mode=False, clock=time.monotonic, sleep=time.sleep):
@@ -159,39 +159,17 @@ class ResyncRunner:
         self.owner_guid = owner_guid
         self.timeout = timeout
         self.poll_interval = poll_interval
-        self.slots = threading.BoundedSemaphore(max(1, min(MAX_RUNNING_JOBS, int(max_running_jobs))))
+        self.max_running_jobs = max(1, min(MAX_RUNNING_JOBS, int(max_running_jobs)))
         self.check_mode = check_mode
         self._clock = clock
         self._sleep = sleep
 
     def apply(self, plan):
-        name = plan["name"]
-        result = {"name": name, "changed": False, "actions": list(plan["actions"]), "mirror": plan["mirror"],
-                  "before_state": plan["record_state"], "record_state": plan["record_state"], "job_id": None,
-                  "waited_s": 0.0}
-        if not plan["actions"]:
-            return result
-        starts = RESYNC in plan["actions"] or "enable policy" in plan["actions"]
-        result["changed"] = starts
-        result["diff"] = _diff(name, plan["record_state"], CREATED)
-        if self.check_mode:
-            result["record_state"] = CREATED if starts else plan["record_state"]
-            return result
-        with self.slots:
-            started = self._clock()
-            if plan["job"] is not None:
-                result["job_id"] = plan["job"].get("job_id")
-            if starts:
-                result["job_id"] = self._start(plan, result)
-            final = self._wait(name, started)
-            result["record_state"] = record_state(final["record"])
-            result["waited_s"] = round(self._clock() - started, 3)
-        return result
+        """One policy's plan carried out (the group runner with a group of one)."""
+        return ResyncGroup(self, [plan], max_workers=1).run()[0]
 
     def _start(self, plan, result):
         name = plan["name"]
-        if plan["record_state"] == synciq.ENABLING_WRITES:
-            self._wait_writable(name)
         if "enable policy" in plan["actions"]:
             synciq.update_policy(self.owner, plan["policy"], {"enabled": True})
         try:
@@ -207,31 +185,118 @@ class ResyncRunner:
         job = synciq.active_job(self.owner, name)
         return job.get("job_id") if job else answer.get("id")
 
-    def _wait_writable(self, name):
-        wait_for(lambda: record_state(peer_record(self.peer, name, self.owner_guid)),
-                 lambda state: state == synciq.WRITES_ENABLED, self.timeout, self.poll_interval,
-                 describe="target record %s to be writes_enabled" % name, clock=self._clock, sleep=self._sleep,
-                 cluster=getattr(self.peer, "name", None))
 
-    def _wait(self, name, started):
-        """Until the job is gone, the record is resync_policy_created and the reverse policy enabled."""
-        def fetch():
-            return read_policy_state(self.owner, self.peer, name, self.owner_guid)
+def read_group_state(owner, peer, names, owner_guid):
+    """``{name: {policy, record, reverse, job}}`` for a group, in four list calls whatever its size."""
+    policies = dict((p.get("name"), p) for p in synciq.list_policies(owner))
+    reverses = dict((p.get("name"), p) for p in synciq.list_policies(peer))
+    jobs = synciq.active_jobs(owner)
+    records = {}
+    for record in synciq.list_target_records(peer):
+        records.setdefault(record.get("name"), []).append(record)
+    seen = {}
+    for name in names:
+        candidates = records.get(name) or []
+        if len(candidates) > 1 and owner_guid:
+            candidates = [r for r in candidates if synciq.matches_source(r, owner_guid)] or candidates
+        seen[name] = {"policy": policies.get(name), "record": candidates[0] if candidates else None,
+                      "reverse": reverses.get(reverse_name(name)), "job": jobs.get(name)}
+    return seen
 
-        def failed(seen):
-            if seen["job"] is not None or record_state(seen["record"]) in (CREATING, CREATED):
-                return None
-            report = synciq.latest_report(self.owner, name)
+
+class ResyncGroup:
+    """resync_prep of a whole group: every job started (at most ``max_running_jobs`` at once) and the group
+    watched with :func:`read_group_state` once per poll cycle, instead of one waiting thread per policy."""
+
+    def __init__(self, runner, plans, max_workers=10):
+        self.runner = runner
+        self.max_workers = max_workers
+        self.entries = []
+        for plan in plans:
+            result = {"name": plan["name"], "changed": False, "actions": list(plan["actions"]), "mirror": plan["mirror"],
+                      "before_state": plan["record_state"], "record_state": plan["record_state"],
+                      "job_id": (plan["job"] or {}).get("job_id"), "waited_s": 0.0}
+            starts = RESYNC in plan["actions"] or "enable policy" in plan["actions"]
+            if plan["actions"]:
+                result["changed"] = starts
+                result["diff"] = _diff(plan["name"], plan["record_state"], CREATED)
+            status = "done"
+            if plan["actions"] and runner.check_mode:
+                result["record_state"] = CREATED if starts else plan["record_state"]
+            elif plan["actions"]:
+                status = "pending" if starts else "running"
+            self.entries.append({"plan": plan, "result": result, "status": status, "error": None, "seen": None})
+
+    def _in(self, *statuses):
+        return [e for e in self.entries if e["status"] in statuses]
+
+    def run(self):
+        runner = self.runner
+        started = runner._clock()
+        if self._in("pending", "running"):
+            try:
+                wait_for(self._cycle, lambda dummy: not self._in("pending", "running"), runner.timeout,
+                         runner.poll_interval, describe="resync_prep of %d policies" % len(self.entries),
+                         clock=runner._clock, sleep=runner._sleep, cluster=getattr(runner.owner, "name", None))
+            except OnefsError as err:     # timeout, or the clusters stopped answering
+                for entry in self._in("pending", "running"):
+                    self._fail(entry, "resync_prep of %s did not end (%s): %s" % (
+                        entry["plan"]["name"], self._described(entry), err))
+        waited = round(runner._clock() - started, 3)
+        outcomes = []
+        for entry in self.entries:
+            result = dict(entry["result"])
+            if entry["plan"]["actions"] and not runner.check_mode:
+                result["waited_s"] = waited
+            if entry["error"]:
+                result.update(failed=True, msg=entry["error"])
+            outcomes.append(result)
+        return outcomes
+
+    def _fail(self, entry, message):
+        entry["status"] = "failed"
+        entry["error"] = message
+
+    @staticmethod
+    def _described(entry):
+        seen = entry["seen"] or {}
+        return "job %s, target record %s, reverse policy %s" % (
+            "running" if seen.get("job") else "gone", record_state(seen.get("record")),
+            "enabled" if (seen.get("reverse") or {}).get("enabled") else "not enabled")
+
+    def _cycle(self):
+        runner = self.runner
+        names = [e["plan"]["name"] for e in self._in("pending", "running")]
+        group = read_group_state(runner.owner, runner.peer, names, runner.owner_guid)
+        for entry in self._in("running"):
+            self._observe(entry, group[entry["plan"]["name"]])
+        self._start_pending(group)
+        return tuple((e["status"], self._described(e)) for e in self.entries)
+
+    def _observe(self, entry, seen):
+        name = entry["plan"]["name"]
+        entry["seen"] = seen
+        entry["result"]["record_state"] = record_state(seen["record"])
+        if _done(name, seen["policy"], seen["record"], seen["reverse"], seen["job"]):
+            entry["status"] = "done"
+            return
+        if seen["job"] is None and record_state(seen["record"]) not in (CREATING, CREATED):
+            report = synciq.latest_report(self.runner.owner, name)
             error = synciq.report_error(report) if report and synciq.job_action(report) == RESYNC else None
-            return "the resync_prep job of %s ended without creating the resync policy%s" % (
-                name, ": %s" % error if error else " (target record %s)" % record_state(seen["record"]))
+            self._fail(entry, "the resync_prep job of %s ended without creating the resync policy%s" % (
+                name, ": %s" % error if error else " (target record %s)" % record_state(seen["record"])))
 
-        def state(seen):
-            return (bool(seen["job"]), record_state(seen["record"]), bool((seen["reverse"] or {}).get("enabled")))
+    def _start_pending(self, group):
+        running = len([e for e in self._in("running") if (e["seen"] or {}).get("job") is not None])
+        room = max(0, self.runner.max_running_jobs - running)
+        ready = [e for e in self._in("pending")
+                 if record_state(group[e["plan"]["name"]]["record"]) != synciq.ENABLING_WRITES][:room]
 
-        remaining = max(1.0, self.timeout - (self._clock() - started))
-        return wait_for(fetch, lambda seen: _done(name, seen["policy"], seen["record"], seen["reverse"], seen["job"]),
-                        remaining, self.poll_interval, failed=failed, state=state,
-                        describe="resync_prep of %s (job ended, target record %s, %s enabled)"
-                        % (name, CREATED, reverse_name(name)),
-                        clock=self._clock, sleep=self._sleep, cluster=getattr(self.owner, "name", None))
+        def start(entry):
+            entry["result"]["job_id"] = self.runner._start(entry["plan"], entry["result"])
+            entry["status"] = "running"
+
+        for outcome in run_each(ready, start, max_workers=self.max_workers, name_of=lambda e: e["plan"]["name"]):
+            if not outcome.ok:
+                entry = [e for e in ready if e["plan"]["name"] == outcome.name][0]
+                self._fail(entry, "resync_prep of %s could not start: %s" % (outcome.name, outcome.error))

@@ -205,9 +205,8 @@ def run(onefs):
     runner = resync.ResyncRunner(owner, peer, owner_guid, timeout=params["timeout"],
                                  poll_interval=params["poll_interval"],
                                  max_running_jobs=params["max_running_jobs"], check_mode=onefs.check_mode)
-    results = run_each([outcome.value for outcome in plans], runner.apply, max_workers=workers,
-                       name_of=lambda plan: plan["name"])
-    onefs.exit_results(results)
+    group = resync.ResyncGroup(runner, [outcome.value for outcome in plans], max_workers=workers)
+    onefs.exit_results(group.run())
 
 
 def main():

@@ -4,7 +4,6 @@ import pytest
 
 from ansible_collections.onefs.dr.plugins.module_utils import resync, synciq
 from ansible_collections.onefs.dr.plugins.module_utils.client import PapiClient
-from ansible_collections.onefs.dr.plugins.module_utils.parallel import run_each
 
 NAMES = ["fin-ap", "eng-src", "eng-docs"]
 
@@ -53,16 +52,34 @@ def test_max_running_jobs_one_runs_the_jobs_one_after_the_other(clients, ctl):
     assert [p["actions"] for p in plans] == [["resync_prep"]] * 3
     runner = resync.ResyncRunner(clients["source"], clients["target"], guid, timeout=60, poll_interval=0.05,
                                  max_running_jobs=1)
-    results = run_each(plans, runner.apply, max_workers=3, name_of=lambda p: p["name"])
-    assert all(r.ok for r in results), [r.error for r in results]
+    results = resync.ResyncGroup(runner, plans, max_workers=3).run()
+    assert not [r for r in results if r.get("failed")], results
+    assert [r["record_state"] for r in results] == ["resync_policy_created"] * 3
     log = ctl.requests(cluster="source")
     posts = [r for r in log if r["method"] == "POST" and r["path"].endswith("/sync/jobs")]
     assert len(posts) == 3
-    # before each next POST, the previous policy's job was seen gone (404)
+    # before each next POST, a list of the jobs showed no job of the group running
     for previous, nxt in zip(posts, posts[1:]):
-        gone = [r for r in log if r["method"] == "GET" and r["status"] == 404
-                and r["path"].endswith("/sync/jobs/" + previous["body"]["id"]) and previous["seq"] < r["seq"] < nxt["seq"]]
-        assert gone, "job of %s still running when %s started" % (previous["body"]["id"], nxt["body"]["id"])
+        lists = [r for r in log if r["method"] == "GET" and r["path"].endswith("/sync/jobs")
+                 and previous["seq"] < r["seq"] < nxt["seq"]]
+        assert lists, "%s started without a look at the running jobs after %s" % (nxt["body"]["id"],
+                                                                                 previous["body"]["id"])
+
+
+@pytest.mark.timeout(120)
+def test_the_group_is_watched_with_list_calls_not_per_policy_reads(clients, ctl):
+    fail_over(clients, NAMES)
+    guid = resync.cluster_guid(clients["source"])
+    plans = [resync.plan_resync(clients["source"], clients["target"], name, guid) for name in NAMES]
+    ctl.clear_requests()
+    runner = resync.ResyncRunner(clients["source"], clients["target"], guid, timeout=60, poll_interval=0.05)
+    results = resync.ResyncGroup(runner, plans, max_workers=3).run()
+    assert [r["record_state"] for r in results] == ["resync_policy_created"] * 3
+    per_policy = [r for r in ctl.requests() if r["method"] == "GET"
+                  and any(r["path"].endswith("/" + name) or r["path"].endswith("/" + name + "_mirror")
+                          for name in NAMES)]
+    # only the job-id lookups after each start read one policy; the waiting reads lists
+    assert len(per_policy) <= len(NAMES), [r["path"] for r in per_policy]
 
 
 @pytest.mark.timeout(120)
