@@ -117,14 +117,31 @@ def peer_given(params):
     return bool((params.get("peer") or {}).get("onefs_host") or os.environ.get(env_name("onefs_host", PEER_ENV_PREFIX)))
 
 
+# (option, lowest, highest) of the numeric connection options.
+RANGES = (("onefs_port", 1, 65535), ("api_timeout", 1, 3600), ("retry_budget", 0, 86400))
+
+
 def check_params(params, option_prefix="", env_prefix=ENV_PREFIX):
-    """Raise ConfigError naming every missing required option and its environment variable."""
-    missing = [name for name in REQUIRED if not _value(params or {}, name, env_prefix)]
-    if not missing:
-        return
-    named = ", ".join("%s%s (or environment variable %s)" % (option_prefix, name, env_name(name, env_prefix))
-                      for name in missing)
-    raise ConfigError("missing required connection option(s): %s" % named)
+    """Raise ConfigError naming every missing required option and every numeric option out of range."""
+    params = params or {}
+    missing = [name for name in REQUIRED if not _value(params, name, env_prefix)]
+    if missing:
+        named = ", ".join("%s%s (or environment variable %s)" % (option_prefix, name, env_name(name, env_prefix))
+                          for name in missing)
+        raise ConfigError("missing required connection option(s): %s" % named)
+    wrong = []
+    for name, low, high in RANGES:
+        value = _value(params, name, env_prefix)
+        if value is None:
+            continue
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            number = None
+        if number is None or not low <= number <= high:
+            wrong.append("%s%s must be %s to %s, got %r" % (option_prefix, name, low, high, value))
+    if wrong:
+        raise ConfigError("invalid connection option(s): %s" % "; ".join(wrong))
 
 
 def client_from_params(params, name, option_prefix="", env_prefix=ENV_PREFIX, **overrides):

@@ -31,6 +31,7 @@ import re
 import socket
 import tempfile
 import time
+import uuid
 
 from .errors import ConflictError, OnefsError, UnavailableError
 
@@ -277,12 +278,16 @@ class Journal:
         run being resumed belongs to a controller that may still be alive.
         """
         now = self.now()
+        # "claim" is new for every attempt: two controllers (or two runs of one) starting in the same
+        # second compute the same run id, so only the claim tells whose write created the lock.
         wanted = {"run_id": run_id, "operation": operation, "pair": self.pair, "started": now, "updated": now,
-                  "controller": controller, "user": user, "ttl": ttl}
+                  "controller": controller, "user": user, "ttl": ttl, "claim": uuid.uuid4().hex}
         held = self.lock()
         if held is None:
             return self._create_lock(wanted, now)
-        if held.get("run_id") == run_id and own:
+        # The lock of the run being resumed, left by this same controller (its failed attempt could not
+        # release it, e.g. the target was unreachable then), is its own; another controller's is not.
+        if held.get("run_id") == run_id and (own or held.get("controller") == controller):
             wanted["started"] = held.get("started") or now
         elif is_stale(held, ttl, now):
             self.warnings.append("took over the stale lock of %s (older than lock_ttl %ss)"
@@ -305,7 +310,7 @@ class Journal:
             # Another controller created it between our read and our write, or our own
             # write's answer was lost and the client sent it again: the file tells which.
             held = self.lock() or {}
-            if held.get("run_id") != wanted["run_id"] or held.get("controller") != wanted["controller"]:
+            if held.get("claim") != wanted["claim"]:
                 raise self._held_error(held, now, wanted["ttl"])
         try:
             self._on_source(lambda client: self._put(client, path, wanted))
