@@ -285,9 +285,7 @@ class Journal:
         held = self.lock()
         if held is None:
             return self._create_lock(wanted, now)
-        # The lock of the run being resumed, left by this same controller (its failed attempt could not
-        # release it, e.g. the target was unreachable then), is its own; another controller's is not.
-        if held.get("run_id") == run_id and (own or held.get("controller") == controller):
+        if held.get("run_id") == run_id and own:
             wanted["started"] = held.get("started") or now
         elif is_stale(held, ttl, now):
             self.warnings.append("took over the stale lock of %s (older than lock_ttl %ss)"
