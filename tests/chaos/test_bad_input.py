@@ -7,9 +7,8 @@ message naming the option, and no traceback reaches the user.
   for a worker count, timeout or poll interval, an option that does not exist (top level, or in
   a ``policies`` item of synciq_policy).  The module process runs against the simulator, not in
   check mode: nothing may reach the simulator at all.  ``make chaos``: 150 examples, quick: 12.
-* The connection options every module shares are checked one by one (out-of-range numbers).
-  Not tested: ``onefs_port: 0``, which PapiClient silently turns into 8080 (``port or DEFAULT_PORT``):
-  the test would send requests to whatever listens on 127.0.0.1:8080.
+* The connection options every module shares are checked one by one (out-of-range numbers), and
+  the known gaps (WORKER_BUGS) have their own test, xfail in the quick suite.
 """
 
 import importlib
@@ -20,17 +19,18 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 
 from chaos_lib import is_full
 
+# module: (the cluster it runs against, valid arguments there; "PEER" = the other cluster)
 MODULES = {
-    "dr_info": {"policies": ["fin-ap"]},
-    "local_target": {"policies": ["fin-ap"], "state": "writes_enabled"},
-    "synciq_policy": {"policies": [{"name": "fin-ap", "enabled": True}]},
-    "rg_sync": {"policies": ["fin-ap"], "mode": "sync"},
-    "quota": {"quotas": [{"path": "/ifs/data/finance/ap", "type": "directory"}]},
-    "spn": {"provider": "AD.EXAMPLE.COM", "spns": ["HOST/finance"], "state": "present"},
-    "smartconnect_zone": {"pool": "groupnet0.subnet0.finance", "state": "present"},
-    "resync_prep": {"policies": ["fin-ap"]},
-    "dr_plan": {"operation": "failover_planned", "policies": ["fin-ap"], "peer": "SOURCE"},
-    "dr_run": {"pair": "prod-dr", "action": "load", "operation": "failover_planned", "peer": "SOURCE"},
+    "dr_info": ("source", {"policies": ["fin-ap"]}),
+    "local_target": ("target", {"policies": ["fin-ap"], "state": "writes_enabled"}),
+    "synciq_policy": ("source", {"policies": [{"name": "fin-ap", "enabled": True}]}),
+    "rg_sync": ("source", {"policies": ["fin-ap"], "mode": "sync"}),
+    "quota": ("source", {"quotas": [{"path": "/ifs/data/finance/ap", "type": "directory"}]}),
+    "spn": ("source", {"provider": "AD.EXAMPLE.COM", "spns": ["HOST/finance"], "state": "present"}),
+    "smartconnect_zone": ("source", {"pool": "groupnet0.subnet0.finance", "state": "present"}),
+    "resync_prep": ("source", {"policies": ["fin-ap"], "peer": "PEER"}),
+    "dr_plan": ("target", {"operation": "failover_planned", "policies": ["fin-ap"], "peer": "PEER"}),
+    "dr_run": ("target", {"pair": "prod-dr", "action": "load", "operation": "failover_planned", "peer": "PEER"}),
 }
 POSITIVE = ("max_workers", "timeout", "poll_interval", "max_running_jobs")
 EXAMPLES = 150 if is_full() else 12
@@ -66,13 +66,27 @@ def mutations(module):
     return found
 
 
-CASES = [(module, m) for module in sorted(MODULES) for m in mutations(module)]
+# Found by the generated suite: two modules take a worker count of 0 or less and run (clamped).
+WORKER_BUGS = {
+    "rg_sync": "rg_sync accepts max_workers <= 0 and runs (a sync job is started): not range-checked like the "
+               "other modules ('max_workers must be between 1 and 32')",
+    "synciq_policy": "synciq_policy accepts max_workers <= 0 and runs: not range-checked like the other modules",
+}
+
+
+def known_bug(module, mutation):
+    return module in WORKER_BUGS and mutation[1] == "max_workers" and mutation[3] == "not positive"
+
+
+# The quick suite leaves the known bugs to their own xfail test below; make chaos keeps every case.
+CASES = [(module, m) for module in sorted(MODULES) for m in mutations(module) if is_full() or not known_bug(module, m)]
 
 
 def build_args(onefs, module, where, name, value):
-    args = json.loads(json.dumps(MODULES[module]))
-    if args.get("peer") == "SOURCE":
-        args["peer"] = onefs.conn("source")
+    cluster, base = MODULES[module]
+    args = json.loads(json.dumps(base))
+    if args.get("peer") == "PEER":
+        args["peer"] = onefs.conn("target" if cluster == "source" else "source")
     target = args
     for step in where:
         target = target[step]
@@ -87,37 +101,24 @@ def build_args(onefs, module, where, name, value):
 def test_an_invalid_module_argument_is_refused_before_any_request(onefs, figures, case):
     module, (where, name, value, kind) = case
     onefs.clear_log()
-    result = onefs.run(module, build_args(onefs, module, where, name, value), cluster="target")
+    result = onefs.run(module, build_args(onefs, module, where, name, value), cluster=MODULES[module][0])
     label = "%s %s%s=%r (%s)" % (module, "".join("%s[%s]." % (w, "") if isinstance(w, str) else "" for w in where),
                                  name, value, kind)
     assert result.get("failed") is True, "%s was accepted: %s" % (label, result)
     assert name in result["msg"], "%s: the message does not name the option: %s" % (label, result["msg"])
     assert "Traceback" not in result["msg"] + result["_stderr"], label
-    assert onefs.requests("target") == [], "%s: requests were made before the refusal" % label
+    assert onefs.requests("source") == [], "%s: requests were made before the refusal" % label
 
 
-CONNECTION_CASES = [("api_timeout", 0), ("api_timeout", -1), ("retry_budget", -3), ("onefs_port", 70000)]
-# Found by this suite (client/connection options are not range-checked):
-CONNECTION_BUGS = {
-    ("api_timeout", 0): "api_timeout <= 0 is not checked: requests raises ValueError('Invalid timeout (0.0, 0.0)') "
-                        "from PapiClient._send, _classify re-raises it, the module dies with a traceback and no JSON",
-    ("api_timeout", -1): "api_timeout <= 0 is not checked: ValueError traceback from requests, no JSON result",
-    ("retry_budget", -3): "retry_budget < 0 is not checked: accepted silently (Backoff clamps it to 0: no retry at all)",
-    ("onefs_port", 70000): "onefs_port is not range-checked: the refusal comes from URL parsing ('invalid request: "
-                           "Failed to parse: https://127.0.0.1:70000/session/1/session') and does not name the option",
-}
-
-
-def connection_case(option, value):
-    marks = []
-    bug = CONNECTION_BUGS.get((option, value))
-    if bug and not is_full():
-        marks.append(pytest.mark.xfail(reason=bug, strict=True))
-    return pytest.param(option, value, marks=marks, id="%s=%s" % (option, value))
+CONNECTION_CASES = [("api_timeout", 0), ("api_timeout", -1), ("retry_budget", -3), ("onefs_port", 0),
+                    ("onefs_port", 70000)]
+# api_timeout <= 0 used to end in a traceback, retry_budget < 0 was taken silently, onefs_port 0
+# became 8080 and 70000 was refused by URL parsing without naming the option: found here, fixed in
+# 84dc4fa.  (retry_budget 2: a port that slipped through again must not hang the test.)
 
 
 @pytest.mark.timeout(300)
-@pytest.mark.parametrize("option,value", [connection_case(*c) for c in CONNECTION_CASES])
+@pytest.mark.parametrize("option,value", CONNECTION_CASES, ids=["%s=%s" % c for c in CONNECTION_CASES])
 def test_an_out_of_range_connection_option_is_refused_before_any_request(onefs, figures, option, value):
     onefs.clear_log()
     args = dict(onefs.conn("target"), policies=["fin-ap"], retry_budget=2)     # a wrong port must not hang
@@ -130,3 +131,15 @@ def test_an_out_of_range_connection_option_is_refused_before_any_request(onefs, 
     assert option in result["msg"], result["msg"]
     assert "Traceback" not in result["msg"] + result["_stderr"]
     assert onefs.requests("target") == []
+
+
+@pytest.mark.timeout(300)
+@pytest.mark.parametrize("module", [pytest.param(m, marks=[pytest.mark.xfail(reason=bug, strict=True)]
+                                                 if not is_full() else [], id=m)
+                                    for m, bug in sorted(WORKER_BUGS.items())])
+def test_a_worker_count_of_zero_is_refused_before_any_request(onefs, figures, module):
+    cluster = MODULES[module][0]
+    onefs.clear_log()
+    result = onefs.run(module, build_args(onefs, module, (), "max_workers", 0), cluster=cluster)
+    assert result.get("failed") is True and "max_workers" in result["msg"], WORKER_BUGS[module]
+    assert onefs.requests("source") == []
