@@ -14,8 +14,8 @@ of up to 0.5 s, so crashes land inside module calls, in job waits and between ta
 
 The lock: a killed run leaves the pair's journal lock behind, live until its ``lock_ttl``
 (3600 s by default).  A re-run with the defaults refuses, naming the dead run (checked in the
-first trial of each role; of the failover in the quick suite); the user resumes at once with a short ``<role>_lock_ttl`` (the
-lock is then stale) — the re-runs here pass 2 s after waiting until the lock is older.
+first trial of each role; of the failover in the quick suite); once the controller is known to
+be dead the user re-runs with ``-e <role>_lock_takeover=true``, as the re-runs here do.
 """
 
 import json
@@ -35,7 +35,6 @@ DR_WRITE = "/ifs/data/finance/ap/written-on-dr.txt"
 CALLS = {"failover": 125, "failback_target": 90, "failback_source": 190, "reprotect": 90}
 ROLES = ["failover", "failback", "reprotect"] if is_full() else ["failover", "failback"]
 CASES = [(role, trial) for role in ROLES for trial in range(TRIALS)]
-LOCK_TTL = 2
 REFERENCES = {}          # per worker: (role, variant) -> snapshot of an uninterrupted run
 
 
@@ -57,22 +56,19 @@ def setup(chaos, kind):
     return before
 
 
-def run_role(chaos, kind, lock_ttl=None, start=False):
+def run_role(chaos, kind, takeover=False, start=False):
+    """The role's command; ``takeover``: ``-e <role>_lock_takeover=true``, what a user passes once
+    the controller that held the pair's lock is known to be dead."""
     extra = chaos.dr_vars()
     if kind == "failover":
-        settings = chaos.failover_vars()
-        if lock_ttl:
-            settings["failover_lock_ttl"] = lock_ttl
+        settings = chaos.failover_vars(failover_lock_takeover=takeover)
         return chaos.role("failover", extra, start=start, **settings)
     if kind.startswith("failback"):
         settings = dict(failback_discard=kind.split("_", 1)[1], failback_poll_interval=0.2, failback_timeout=300,
-                        failback_record_dir=str(chaos.record_dir))
-        if lock_ttl:
-            settings["failback_lock_ttl"] = lock_ttl
+                        failback_record_dir=str(chaos.record_dir), failback_lock_takeover=takeover)
         return chaos.role("failback", extra, start=start, **settings)
-    settings = dict(reprotect_poll_interval=0.2, reprotect_timeout=300, reprotect_record_dir=str(chaos.record_dir))
-    if lock_ttl:
-        settings["reprotect_lock_ttl"] = lock_ttl
+    settings = dict(reprotect_poll_interval=0.2, reprotect_timeout=300, reprotect_record_dir=str(chaos.record_dir),
+                    reprotect_lock_takeover=takeover)
     return chaos.role("reprotect", extra, start=start, **settings)
 
 
@@ -152,7 +148,9 @@ def test_a_killed_controller_is_resumed_by_the_same_command(chaos, figures, role
     kind = variant(role, trial)
     expected = reference(chaos, kind) if is_full() else None
     rng = seeded("kill-%s-%d" % (role, trial))
-    k = rng.randint(1, CALLS[kind])
+    # make chaos: anywhere in the run; quick suite: well inside it (a kill after the last step hits
+    # LEFT_LOCKED_BUG, which has its own deterministic case in make chaos)
+    k = rng.randint(1, CALLS[kind]) if is_full() else rng.randint(10, int(CALLS[kind] * 0.7))
     delay = round(rng.uniform(0.0, 0.5), 2)
     before = setup(chaos, kind)
 
@@ -186,12 +184,9 @@ def test_a_killed_controller_is_resumed_by_the_same_command(chaos, figures, role
             assert chaos.lock() == held, "a live lock of a killed run was taken over silently"
         else:
             assert "is locked by run %s" % held["run_id"] in refused.out, refused.out[-4000:]
-            assert "lock_ttl" in refused.out
-    if held is not None:
-        chaos.wait_lock_older_than(LOCK_TTL)
-
+            assert "takeover" in refused.out
     watch = chaos.trigger(lambda entry: False, lambda entry: None)
-    rerun = run_role(chaos, kind, lock_ttl=LOCK_TTL)
+    rerun = run_role(chaos, kind, takeover=True)
     watch.stop()
     figures.add("re_runs")
     assert rerun.rc == 0, "re-run after a kill at call %d (+%.2f s) failed:\n%s" % (k, delay, rerun.text[-6000:])
