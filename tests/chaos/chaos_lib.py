@@ -427,18 +427,6 @@ class Chaos:
         text = read_file(self.onefs, "target", "%s/%s/lock" % (JOURNAL_DIR, PAIR))
         return json.loads(text) if text else None
 
-    def wait_lock_older_than(self, seconds, limit=30):
-        """Bounded wait until the pair's lock (if any) was last refreshed more than ``seconds`` ago."""
-        for dummy in range(int(limit / 0.2) + 1):
-            held = self.lock()
-            if held is None:
-                return None
-            seen = float(held.get("updated") or held.get("started") or 0)
-            if time.time() - seen > seconds + 0.5:
-                return held
-            time.sleep(0.2)
-        raise AssertionError("the lock stayed fresh for %s s: %s" % (limit, held))
-
     # -- teardown ---------------------------------------------------------------------------
     def close(self):
         for trig in self.triggers:
