@@ -13,9 +13,10 @@ def test_named_items():
 
 
 def test_run_steps_takes_times_status_and_objects_from_registered_results():
+    synced = {"changed": True, "timing": {"started": 1.0, "ended": 3.5},
+              "results": [{"name": "p1"}, {"name": "p2"}, {"name": "p1"}]}
     table = [
-        {"name": "sync", "phase": "sync", "result": {"changed": True, "timing": {"started": 1.0, "ended": 3.5},
-                                                      "results": [{"name": "p1"}, {"name": "p2"}, {"name": "p1"}]}},
+        {"name": "sync", "phase": "sync", "result": synced},
         {"name": "lock", "phase": "prepare", "result": {"skipped": True, "changed": False}},
         {"name": "never ran", "phase": "x", "result": ""},
         {"name": "broken", "phase": "writable", "result": {"failed": True, "timing": {"started": 4, "ended": 5}}},

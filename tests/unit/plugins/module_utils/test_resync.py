@@ -62,8 +62,8 @@ def test_max_running_jobs_one_runs_the_jobs_one_after_the_other(clients, ctl):
     for previous, nxt in zip(posts, posts[1:]):
         lists = [r for r in log if r["method"] == "GET" and r["path"].endswith("/sync/jobs")
                  and previous["seq"] < r["seq"] < nxt["seq"]]
-        assert lists, "%s started without a look at the running jobs after %s" % (nxt["body"]["id"],
-                                                                                 previous["body"]["id"])
+        names = (nxt["body"]["id"], previous["body"]["id"])
+        assert lists, "%s started without a look at the running jobs after %s" % names
 
 
 @pytest.mark.timeout(120)
