@@ -4,7 +4,8 @@ Every session of the source is expired while the final sync is being waited for 
 it), and every session of the target while the allow-write job is being waited for
 (local_target polls it).  The request log must show, on each cluster, a call answered 401,
 then a new session login, then the same call answered — and the failover must complete.
-Simulated jobs run at time scale 1 here so that each wait lasts a few polls.
+Simulated jobs run at time scale 0.5 here (a final sync lasts 4 s or more, an allow-write 2 s) so
+that each wait lasts several polls even on a loaded machine.
 """
 
 import pytest
@@ -36,7 +37,7 @@ def relogin_after(log, cluster, since_seq):
 
 @pytest.mark.timeout(600)
 def test_expired_sessions_are_renewed_without_the_run_noticing(chaos, figures):
-    chaos.time_scale(1)
+    chaos.time_scale(0.5)
     expired = {}
     source_trig = chaos.trigger(is_job_post("source", "sync"),
                                 lambda e: expired.update(source=chaos.expire_sessions("source")), delay=0.3)
