@@ -165,7 +165,8 @@ def _alive(pid):
 
 class Trigger:
     """Polls the mock's request log (control port) and calls ``action(entry)`` once, at the first
-    entry for which ``when(entry)`` is true, optionally ``delay`` seconds later."""
+    entry for which ``when(entry)`` is true, optionally ``delay`` seconds later; samples the
+    split-brain guard after writes until stopped."""
 
     def __init__(self, chaos, when, action, delay=0.0, poll=0.05, limit_s=900):
         self.chaos = chaos
@@ -197,8 +198,7 @@ class Trigger:
                         self.fired = entry
                         if self.delay:
                             self._stop.wait(self.delay)
-                        self.action(entry)
-                        return
+                        self.action(entry)      # then keep sampling the split-brain guard until stop()
                 self._since = page.get("next", self._since)
                 self._stop.wait(self.poll)
         except Exception as exc:  # reported by stop()
