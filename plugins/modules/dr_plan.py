@@ -216,6 +216,12 @@ source_visible:
   description: Whether the original source could be read (always false for V(failover_unplanned), which never contacts it).
   returned: always
   type: bool
+open_runs:
+  description:
+    - With O(pair), the unfinished run id of each operation in the pair's journal (C({operation: run_id})). A run left
+      open by a controller that died after its last step has nothing left to plan but still needs finishing.
+  returned: always
+  type: dict
 pools:
   description: The pool mappings planned with (O(pools), or those O(zone_pools) found).
   returned: always
@@ -357,6 +363,7 @@ def run(onefs):
     outcome = dict(
         changed=False, actions=result.actions, lines=result.lines(), refusals=result.refusals,
         moves=plan.moves_for(params["operation"], facts, accepted), pools=pools,
+        open_runs=facts.journal.get("open_runs") or {},
         policies=[{"name": v["name"], "state": v["state"], "reasons": v["reasons"]} for v in views],
         destructive=any(entry["destructive"] for entry in todo), todo=len(todo), source_visible=source_visible)
     if not source_visible and contact_source:

@@ -304,3 +304,27 @@ def test_readiness_gates_a_fresh_failover_but_not_its_resumption(onefs):
     rc, out, err = run()
     assert rc == 0, out + err
     assert onefs.writes() == []
+
+
+@pytest.mark.timeout(300)
+def test_a_run_that_could_not_be_finished_is_finished_by_the_re_run(onefs):
+    """Every step done, but the run record could not be written (the start wrote it once; the
+    finish and the rescue's finish are refused): the pair stays locked and the run open. The
+    re-run has nothing left to do, yet resumes the run to finish it and release the lock."""
+    refused = {"method": "PUT", "path": "onefs_dr/prod-dr/runs/", "skip": 1, "count": 10, "status": 403}
+    onefs.faults({"fail_next": [refused]}, cluster="target")
+    rc, out, err = run_failover(onefs)
+    assert rc != 0 and "failover_lock_takeover=true" in out
+    assert_failed_over(onefs)
+    onefs._control("DELETE", "/_mock/faults", "target")
+    lock = read_file(onefs, "target", "/ifs/.onefs_dr/%s/lock" % PAIR)
+    assert lock is not None
+    rc, out, err = run_failover(onefs, failover_lock_takeover=True, failover_record_dir=str(onefs.tmp_path / "rec"))
+    assert rc == 0, out + err
+    assert read_file(onefs, "target", "/ifs/.onefs_dr/%s/lock" % PAIR) is None
+    run = json.loads(next((onefs.tmp_path / "rec").glob("*failover_planned*.json")).read_text())
+    assert run["status"] == "ok" and run["run_id"] == json.loads(lock)["run_id"]
+    assert len(job_posts(onefs, "allow_write", "target")) == 2          # nothing done twice
+    onefs.clear_log()
+    rc, out, err = run_failover(onefs)
+    assert rc == 0 and onefs.writes() == []
