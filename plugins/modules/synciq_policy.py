@@ -190,7 +190,7 @@ options:
     type: bool
     default: false
   max_workers:
-    description: How many policies are handled at the same time.
+    description: How many policies are handled at the same time, 1 to 50.
     type: int
     default: 10
 notes:
@@ -282,7 +282,7 @@ changed:
 
 from ansible_collections.onefs.dr.plugins.module_utils.module import OnefsModule
 from ansible_collections.onefs.dr.plugins.module_utils.parallel import run_each
-from ansible_collections.onefs.dr.plugins.module_utils import synciq
+from ansible_collections.onefs.dr.plugins.module_utils import options, synciq
 
 FIELD_SPEC = dict(
     source_root_path=dict(type="str"),
@@ -374,7 +374,7 @@ def main():
     )
     params = module.params
     items = items_of(params)
-    errors = item_errors(items, bool(params["policies"]))
+    errors = options.range_errors(params, {"max_workers": (1, 50)}) + item_errors(items, bool(params["policies"]))
     if errors:
         module.fail_json(msg="invalid options: " + "; ".join(errors))
 

@@ -8,7 +8,7 @@ message naming the option, and no traceback reaches the user.
   a ``policies`` item of synciq_policy).  The module process runs against the simulator, not in
   check mode: nothing may reach the simulator at all.  ``make chaos``: 150 examples, quick: 12.
 * The connection options every module shares are checked one by one (out-of-range numbers), and
-  the known gaps (WORKER_BUGS) have their own test, xfail in the quick suite.
+  the worker count of the two modules where it once slipped through has its own test.
 """
 
 import importlib
@@ -66,20 +66,12 @@ def mutations(module):
     return found
 
 
-# Found by the generated suite: two modules take a worker count of 0 or less and run (clamped).
-WORKER_BUGS = {
-    "rg_sync": "rg_sync accepts max_workers <= 0 and runs (a sync job is started): not range-checked like the "
-               "other modules ('max_workers must be between 1 and 32')",
-    "synciq_policy": "synciq_policy accepts max_workers <= 0 and runs: not range-checked like the other modules",
-}
+# Found by the generated suite and fixed since: rg_sync and synciq_policy took a worker count of 0
+# or less and ran with it clamped (a sync job was even started); they are range-checked (1 to 50)
+# like the other modules now, and keep their own test below.
+WORKER_MODULES = ("rg_sync", "synciq_policy")
 
-
-def known_bug(module, mutation):
-    return module in WORKER_BUGS and mutation[1] == "max_workers" and mutation[3] == "not positive"
-
-
-# The quick suite leaves the known bugs to their own xfail test below; make chaos keeps every case.
-CASES = [(module, m) for module in sorted(MODULES) for m in mutations(module) if is_full() or not known_bug(module, m)]
+CASES = [(module, m) for module in sorted(MODULES) for m in mutations(module)]
 
 
 def build_args(onefs, module, where, name, value):
@@ -134,12 +126,11 @@ def test_an_out_of_range_connection_option_is_refused_before_any_request(onefs, 
 
 
 @pytest.mark.timeout(300)
-@pytest.mark.parametrize("module", [pytest.param(m, marks=[pytest.mark.xfail(reason=bug, strict=True)]
-                                                 if not is_full() else [], id=m)
-                                    for m, bug in sorted(WORKER_BUGS.items())])
+@pytest.mark.parametrize("module", WORKER_MODULES)
 def test_a_worker_count_of_zero_is_refused_before_any_request(onefs, figures, module):
     cluster = MODULES[module][0]
     onefs.clear_log()
     result = onefs.run(module, build_args(onefs, module, (), "max_workers", 0), cluster=cluster)
-    assert result.get("failed") is True and "max_workers" in result["msg"], WORKER_BUGS[module]
+    assert result.get("failed") is True, "max_workers=0 was accepted: %s" % result
+    assert "max_workers" in result["msg"], result["msg"]
     assert onefs.requests("source") == []
