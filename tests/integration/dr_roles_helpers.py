@@ -119,3 +119,34 @@ def policy_deletes(onefs, name=None, cluster=None):
     """DELETE of SyncIQ policies that took effect (the path may name the policy or its id)."""
     return [w for w in api_writes(onefs, cluster) if w["method"] == "DELETE" and "/sync/policies/" in w["path"]
             and (name is None or w["path"].endswith("/" + name)) and w["applied"]]
+
+
+def run_through_interruptions(onefs, steps, run):
+    """Crash a role at each of ``steps`` in turn, then let it finish.
+
+    ``steps``: ``(label, cluster, fault)`` in the order the role reaches them; every fault is
+    registered up front (each matches one request only) and each run must stop at exactly the
+    next one: it fails asking to be re-run, and that fault, and no later one, has been used.
+    ``run()`` runs the role and returns ``(rc, out, err)``; the run after the last interruption
+    must succeed, and its output is returned.  One chain replaces a fresh setup plus a crashed
+    run plus a re-run per step, and proves more: the re-run resumes from every earlier crash too.
+    """
+    for label, cluster, fault in steps:
+        onefs.faults({"fail_next": [dict(fault, status=fault.get("status", 403), count=1)]}, cluster=cluster)
+    for index, (label, _cluster, _fault) in enumerate(steps):
+        rc, out, err = run()
+        left = [(lbl, cl) for lbl, cl, flt in steps if _pending(onefs, cl, flt)]
+        expected_left = [(lbl, cl) for lbl, cl, flt in steps[index + 1:]]
+        assert rc != 0, "the run did not stop at %r: %s" % (label, out[-3000:])
+        assert left == expected_left, "run %d should stop at %r; faults not yet used: %s" % (index + 1, label, left)
+        assert "Re-run the same command" in out, (label, out[-3000:])
+    rc, out, err = run()
+    assert rc == 0, "the run after %r did not finish: %s" % (steps[-1][0], (out + err)[-6000:])
+    return out
+
+
+def _pending(onefs, cluster, fault):
+    """True while ``fault`` is still registered (not yet used) on ``cluster``."""
+    remaining = onefs._control("GET", "/_mock/faults", cluster)["fail_next"]
+    return any(entry["method"] == fault.get("method") and entry["path"] == fault["path"]
+               and (entry.get("body") or None) == (fault.get("body") or None) for entry in remaining)

@@ -7,7 +7,8 @@ counted in the mock's request log (allow_write_revert, resync_prep, allow_write,
 import pytest
 
 from dr_roles_helpers import (
-    failover, inventory_vars, job_posts, policy, policy_deletes, read_file, record, role_playbook, write_file,
+    failover, inventory_vars, job_posts, policy, policy_deletes, read_file, record, role_playbook,
+    run_through_interruptions, write_file,
 )
 
 SCOPE = ["fin-ap", "eng-src"]
@@ -151,26 +152,27 @@ INTERRUPTIONS = {
 for _cases in INTERRUPTIONS.values():
     for _case in _cases:
         _case[2]["status"] = 403        # not retried by the client: the run stops at that step
-CASES = [(discard, label, cluster, fault) for discard, faults in INTERRUPTIONS.items()
-         for label, cluster, fault in faults]
+# Chains of crashes (dr_roles_helpers.run_through_interruptions): one run per step, the steps of a
+# chain in the order the role reaches them; a step's two variants (applied and answer lost,
+# refused) match the same request, so they go in different chains.
+CHAINS = [
+    ("target", [INTERRUPTIONS["target"][i] for i in (1, 2, 3)]),
+    ("target", [INTERRUPTIONS["target"][0]]),
+    ("source", INTERRUPTIONS["source"]),
+]
 
 
-@pytest.mark.timeout(400)
-@pytest.mark.parametrize("discard,label,cluster,fault", CASES, ids=["%s: %s" % (c[0], c[1]) for c in CASES])
-def test_interrupted_run_resumes_to_the_same_end_state(onefs, discard, label, cluster, fault):
+@pytest.mark.timeout(600)
+@pytest.mark.parametrize("discard,steps", CHAINS, ids=["%s: %s" % (c[0], ", ".join(s[0] for s in c[1])) for c in CHAINS])
+def test_interrupted_run_resumes_to_the_same_end_state(onefs, discard, steps):
     failover(onefs, SCOPE)
     write_file(onefs, "target", NEW_FILE, "written on DR\n")
     onefs.clear_log()
-    onefs.faults({"fail_next": [fault]}, cluster=cluster)
-    rc, out, err = run_failback(onefs, discard)
-    assert rc != 0, "the fault did not stop the run (%s)" % label
-    assert "Re-run the same command" in out
-    rc, out, err = run_failback(onefs, discard)
-    assert rc == 0, out + err
+    run_through_interruptions(onefs, steps, lambda: run_failback(onefs, discard))
     assert_original_direction(onefs)
     expected = None if discard == "target" else "written on DR\n"
     assert read_file(onefs, "source", NEW_FILE) == expected
-    # every destructive call that took effect happened exactly once per policy over both runs
+    # every destructive call that took effect happened exactly once per policy over all the runs
     if discard == "target":
         assert len(job_posts(onefs, "allow_write_revert", "target")) == 2
     else:
