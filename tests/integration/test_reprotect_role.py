@@ -5,7 +5,10 @@ End states from the mock's state dumps; "the delete happens once" from the reque
 
 import pytest
 
-from dr_roles_helpers import failover, inventory_vars, policy, policy_deletes, read_file, record, role_playbook, write_file
+from dr_roles_helpers import (
+    failover, inventory_vars, policy, policy_deletes, read_file, record, role_playbook, run_through_interruptions,
+    write_file,
+)
 
 SCOPE = ("fin-ap", "eng-src")
 
@@ -69,3 +72,27 @@ def test_a_reprotect_that_died_after_the_delete_is_finished_by_a_rerun(onefs):
     assert rc == 0, out + err
     assert_reprotected(onefs)
     assert len(policy_deletes(onefs, cluster="source")) == 2                     # never deleted twice
+
+
+# Each documented write step of the reprotect in turn ("after": the write took effect, its answer was
+# lost). Step 3 (the first sync) has no crash of its own here: a policy created with a
+# when-source-modified schedule starts its first job itself, on OneFS as on the mock.
+INTERRUPTIONS = [
+    ("delete applied, answer lost", "source",
+     {"method": "DELETE", "path": "/sync/policies/[^/]+$", "after": True}),
+    ("create applied, answer lost", "target", {"method": "POST", "path": "/sync/policies$", "after": True}),
+]
+
+
+@pytest.mark.timeout(600)
+def test_a_reprotect_crashed_at_each_step_in_turn_is_finished_by_the_re_runs(onefs):
+    failover(onefs, list(SCOPE))
+    write_file(onefs, "target", "/ifs/data/finance/ap/written-on-dr.txt", "new data at DR\n")
+    onefs.clear_log()
+    run_through_interruptions(onefs, INTERRUPTIONS, lambda: run_reprotect(onefs))
+    assert_reprotected(onefs)
+    assert read_file(onefs, "source", "/ifs/data/finance/ap/written-on-dr.txt") == "new data at DR\n"
+    assert len(policy_deletes(onefs, cluster="source")) == 2                     # never deleted twice
+    creates = [w for w in onefs.writes("target") if w["method"] == "POST" and w["path"].endswith("/sync/policies")
+               and w["applied"]]
+    assert sorted(w["body"]["name"] for w in creates) == sorted(SCOPE)            # never created twice
