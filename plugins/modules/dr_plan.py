@@ -218,7 +218,7 @@ source_visible:
   type: bool
 open_runs:
   description:
-    - With O(pair), the unfinished run id of each operation in the pair's journal (C({operation: run_id})). A run left
+    - With O(pair), the unfinished run id of each operation in the pair's journal, keyed by operation. A run left
       open by a controller that died after its last step has nothing left to plan but still needs finishing.
   returned: always
   type: dict

@@ -261,8 +261,8 @@ def option_errors(params):
     errors = []
     if params["policies"] is not None and (not params["policies"] or len(set(params["policies"])) != len(params["policies"])):
         errors.append("policies: give distinct policy names")
-    errors += options.range_errors(params, {"max_running_jobs": (1, ONEFS_MAX_JOBS), "error_retries": (0, 20),
-                                             "max_workers": (1, 50)})
+    ranges = {"max_running_jobs": (1, ONEFS_MAX_JOBS), "error_retries": (0, 20), "max_workers": (1, 50)}
+    errors += options.range_errors(params, ranges)
     errors += options.wait_errors(params)
     if params["since"] is not None:
         try:
