@@ -38,7 +38,8 @@ WRITES = ("POST", "PUT", "DELETE")
 
 
 def scenario(count):
-    """Source: ``count`` shares under /ifs/data/shares with a few permission shapes; target: empty."""
+    """Source: ``count`` shares under /ifs/data/shares with a few permission shapes; target: no share,
+    but the shares' directories, as SyncIQ replicated them (OneFS refuses a share on a missing path)."""
     trustees = [
         {"id": "SID:S-1-1-0", "name": "Everyone", "type": "wellknown"},
         {"id": "SID:S-1-5-21-1004336348-1177238915-682003330-1201", "name": "AD\\finance", "type": "group"},
@@ -58,7 +59,8 @@ def scenario(count):
     users = [{"name": "admin", "password": "admin", "role": "admin"}]
     zones = [{"name": "System", "path": "/ifs"}]
     return {"clusters": {"source": {"users": users, "zones": zones, "smb_shares": shares},
-                         "target": {"users": users, "zones": zones}}}
+                         "target": {"users": users, "zones": zones,
+                                    "files": {share["path"] + "/": None for share in shares}}}}
 
 
 def ensure_collection_path():
