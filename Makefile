@@ -46,7 +46,7 @@ export PYTHONDONTWRITEBYTECODE := 1
 # per-package complaint about it so real output stays readable (sed keeps the exit code).
 QUIET_PIP := sed -u "/^WARNING: Location '.*' is ignored: it is neither a file nor a directory/d"
 
-.PHONY: help venv tree unit mocktest integration sanity lint build importer changelog-lint \
+.PHONY: help venv tree unit mocktest integration sanity lint build importer install-check changelog-lint \
         molecule test demo docs ee ee-image bench bench-failover clean distclean
 
 help:
@@ -61,6 +61,7 @@ help:
 	@echo "  make lint            ansible-lint --profile production"
 	@echo "  make build           ansible-galaxy collection build -> $(DIST)"
 	@echo "  make importer        galaxy-importer on the tarball (fails on ERROR/WARNING)"
+	@echo "  make install-check   the README's try-it steps in a clean venv: tarball install, simulator, readiness playbook"
 	@echo "  make integration     pytest tests/integration (ansible-playbook against the mock)"
 	@echo "  make chaos-quick     pytest tests/chaos, CHAOS_MODE=quick: seeded subset of the chaos suite (a make test step)"
 	@echo "  make chaos           the whole chaos suite: 3-minute outages, CHAOS_TRIALS (20) kill trials per role (long)"
@@ -145,6 +146,11 @@ build: venv
 	@mkdir -p $(DIST)
 	$(BIN)/ansible-galaxy collection build --output-path $(DIST) --force
 
+# The README's "Try it against the simulator" in a clean virtualenv: the collection installed from
+# the built tarball, the simulator from tests/mock_api, the readiness playbook run against it.
+install-check: build
+	@bash tools/readme_install_check.sh $(TARBALL)
+
 importer: build
 	@echo "== galaxy-importer $(TARBALL)"
 	@mkdir -p build
@@ -167,7 +173,7 @@ molecule: venv tree
 
 # Fast failures first; the slow, cold-cache steps last. Stops at the first failing step;
 # `make test KEEP_GOING=1` runs every step and lists the failed ones at the end.
-TEST_STEPS := changelog-lint unit mocktest build ee lint sanity importer docs integration chaos-quick molecule demo
+TEST_STEPS := changelog-lint unit mocktest build ee lint sanity importer install-check docs integration chaos-quick molecule demo
 KEEP_GOING ?=
 test: venv tree
 	@start=$$(date +%s); failed=""; \
