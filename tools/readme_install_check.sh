@@ -19,8 +19,11 @@ trap cleanup EXIT
 
 echo "== install-check: clean virtualenv, $ANSIBLE_CORE + requirements.txt + the simulator"
 python3 -m venv "$WORK/venv"
-# (the sed drops pip's notes about this machine's offline index directories)
-"$WORK/venv/bin/pip" install -q --disable-pip-version-check "$ANSIBLE_CORE" -r requirements.txt ./tests/mock_api 2>&1 \
+# The simulator is built from a copy: setuptools leaves build/ in the directory it builds in. The sed
+# drops pip's notes about this machine's offline index directories.
+cp -r tests/mock_api "$WORK/mock_api"
+rm -rf "$WORK/mock_api/build" "$WORK"/mock_api/*.egg-info
+"$WORK/venv/bin/pip" install -q --disable-pip-version-check "$ANSIBLE_CORE" -r requirements.txt "$WORK/mock_api" 2>&1 \
   | sed "/^WARNING: Location '.*' is ignored: it is neither a file nor a directory/d"
 echo "== install-check: ansible-galaxy collection install $TARBALL"
 ANSIBLE_COLLECTIONS_PATH="$WORK/collections" "$WORK/venv/bin/ansible-galaxy" collection install -p "$WORK/collections" \
