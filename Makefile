@@ -171,9 +171,20 @@ changelog-lint: venv
 molecule: venv tree
 	@bash tools/molecule.sh
 
+# .ci/run installs chromium and podman (and builds the simulator's base image) in the background
+# while the first steps run; this step waits for that (at most 15 min) before the tests that use
+# them. Outside CI (ONEFS_DR_CI_EXTRAS_DONE unset) it does nothing.
+.PHONY: ci-extras-wait
+ci-extras-wait:
+	@if [ -n "$${ONEFS_DR_CI_EXTRAS_DONE:-}" ]; then \
+	  echo "== waiting for the background installs of .ci/run"; \
+	  for i in $$(seq 1 900); do [ -e "$$ONEFS_DR_CI_EXTRAS_DONE" ] && break; sleep 1; done; \
+	  tail -20 "$${ONEFS_DR_CI_EXTRAS_LOG:-/dev/null}" 2>/dev/null || true; \
+	fi
+
 # Fast failures first; the slow, cold-cache steps last. Stops at the first failing step;
 # `make test KEEP_GOING=1` runs every step and lists the failed ones at the end.
-TEST_STEPS := changelog-lint unit mocktest build ee lint sanity importer install-check docs integration chaos-quick molecule demo
+TEST_STEPS := changelog-lint unit mocktest build ee lint sanity importer install-check docs ci-extras-wait integration chaos-quick molecule demo
 KEEP_GOING ?=
 test: venv tree
 	@start=$$(date +%s); failed=""; \
