@@ -223,7 +223,12 @@ def test_a_controller_killed_just_before_the_finish_leaves_the_pair_unlocked_aft
     held = chaos.lock()
     assert held is not None                                      # the killed run's lock
     assert_failed_over(chaos.state("source"), chaos.state("target"))   # every step was done
-    rerun = run_role(chaos, "failover")
+    # the dead run's lock is still live: a plain re-run refuses, naming it and the way on
+    refused = run_role(chaos, "failover")
+    figures.add("re_runs")
+    assert refused.rc != 0 and "is locked by run %s" % held["run_id"] in refused.out, refused.out[-4000:]
+    assert "takeover" in refused.out
+    rerun = run_role(chaos, "failover", takeover=True)
     figures.add("re_runs")
     assert rerun.rc == 0, rerun.text[-6000:]
     assert_journal_closed(chaos, "failover", "kill before the finish")
