@@ -135,7 +135,8 @@ def run_through_interruptions(onefs, steps, run):
         onefs.faults({"fail_next": [dict(fault, status=fault.get("status", 403), count=1)]}, cluster=cluster)
     for index, (label, _cluster, _fault) in enumerate(steps):
         rc, out, err = run()
-        left = [(lbl, cl) for lbl, cl, flt in steps if _pending(onefs, cl, flt)]
+        remaining = {cl: onefs._control("GET", "/_mock/faults", cl)["fail_next"] for cl in {c for _, c, _ in steps}}
+        left = [(lbl, cl) for lbl, cl, flt in steps if _pending(remaining[cl], flt)]
         expected_left = [(lbl, cl) for lbl, cl, flt in steps[index + 1:]]
         assert rc != 0, "the run did not stop at %r: %s" % (label, out[-3000:])
         assert left == expected_left, "run %d should stop at %r; faults not yet used: %s" % (index + 1, label, left)
@@ -145,8 +146,7 @@ def run_through_interruptions(onefs, steps, run):
     return out
 
 
-def _pending(onefs, cluster, fault):
-    """True while ``fault`` is still registered (not yet used) on ``cluster``."""
-    remaining = onefs._control("GET", "/_mock/faults", cluster)["fail_next"]
+def _pending(remaining, fault):
+    """True while ``fault`` is among the ``remaining`` (not yet used) faults of its cluster."""
     return any(entry["method"] == fault.get("method") and entry["path"] == fault["path"]
                and (entry.get("body") or None) == (fault.get("body") or None) for entry in remaining)
