@@ -135,7 +135,7 @@ def run_through_interruptions(onefs, steps, run):
         onefs.faults({"fail_next": [dict(fault, status=fault.get("status", 403), count=1)]}, cluster=cluster)
     for index, (label, _cluster, _fault) in enumerate(steps):
         rc, out, err = run()
-        remaining = {cl: onefs._control("GET", "/_mock/faults", cl)["fail_next"] for cl in {c for _, c, _ in steps}}
+        remaining = {cl: onefs._control("GET", "/_mock/faults", cl)["fail_next"] for cl in {step[1] for step in steps}}
         left = [(lbl, cl) for lbl, cl, flt in steps if _pending(remaining[cl], flt)]
         expected_left = [(lbl, cl) for lbl, cl, flt in steps[index + 1:]]
         assert rc != 0, "the run did not stop at %r: %s" % (label, out[-3000:])
