@@ -123,6 +123,14 @@ options:
       - With O(action=finish), also write the record as C(<record_dir>/<run_id>.json) on the host the module runs
         on (the controller with C(delegate_to=localhost)).
     type: path
+  report:
+    description:
+      - With O(action=finish) and O(record_dir), also write the evidence report next to the record file, as
+        M(onefs.dr.dr_report) does (HTML with the timeline, and Markdown), in the same module run.
+      - The run is recorded before the report is written, so a report that cannot be written is a warning
+        (RV(report_error)), not a failed run.
+    type: bool
+    default: false
   forget_schedules:
     description:
       - With O(action=finish) and O(status=ok), drop the cached schedules of the scope (after a failback or
@@ -259,6 +267,14 @@ record_file:
   description: The record written into O(record_dir).
   returned: when O(action=finish) and O(record_dir) is set
   type: str
+report:
+  description: The evidence report written with O(report=true) (C(html_path), C(markdown_path), C(summary), C(changed)).
+  returned: when O(action=finish), O(report=true) and the record file was written
+  type: dict
+report_error:
+  description: Why the evidence report could not be written (the run is recorded all the same).
+  returned: when O(report=true) and writing the report failed
+  type: str
 journal_skipped:
   description: The cluster sides that were skipped (V(source) when it did not answer) with the error.
   returned: always
@@ -275,7 +291,9 @@ writes:
   elements: str
 '''
 
-from ansible_collections.onefs.dr.plugins.module_utils import journal, synciq
+import os
+
+from ansible_collections.onefs.dr.plugins.module_utils import journal, report, synciq
 from ansible_collections.onefs.dr.plugins.module_utils.connection import peer_given
 from ansible_collections.onefs.dr.plugins.module_utils.errors import UnavailableError
 from ansible_collections.onefs.dr.plugins.module_utils.module import OnefsModule
@@ -299,6 +317,7 @@ ARGUMENT_SPEC = dict(
     status=dict(type="str", choices=["ok", "failed"], default="ok"),
     record_dir=dict(type="path"),
     forget_schedules=dict(type="bool", default=False),
+    report=dict(type="bool", default=False),
     lock_ttl=dict(type="int", default=journal.DEFAULT_LOCK_TTL),
     takeover=dict(type="bool", default=False),
     force=dict(type="bool", default=False),
@@ -350,6 +369,19 @@ def source_schedules(onefs, names, source):
     return dict((name, synciq.schedule_state(found[name])) for name in names if name in found)
 
 
+def write_report(onefs, record_file):
+    """The evidence report next to ``record_file``; ``{report: ...}`` or ``{report_error: ...}``."""
+    try:
+        record = report.load_record(record_file)
+        html_path, markdown_path = report.default_paths(record, os.path.dirname(os.path.abspath(record_file)))
+        written = report.write_files(record, html_path, markdown_path, check_mode=onefs.check_mode)
+    except (report.ReportError, IOError, OSError) as err:
+        onefs.warn("the run is recorded, but its evidence report could not be written: %s" % err)
+        return {"report_error": str(err)}
+    return {"report": {"html_path": html_path, "markdown_path": markdown_path, "summary": written["summary"],
+                       "changed": written["changed"]}}
+
+
 def peer_or_none(onefs):
     return onefs.peer_client if peer_given(onefs.params) else None
 
@@ -379,6 +411,8 @@ def run(onefs):
         outcome = journal.finish_run(book, params["run_id"], params["status"], updates,
                                      record_dir=params["record_dir"], forget_schedules=params["forget_schedules"])
         outcome["run_id"] = params["run_id"]
+        if params["report"] and outcome.get("record_file"):
+            outcome.update(write_report(onefs, outcome["record_file"]))
     elif action == "unlock":
         removed = book.release_lock(params["run_id"], force=params["force"], ttl=params["lock_ttl"])
         outcome = {"run_id": (removed or {}).get("run_id"), "released": removed}

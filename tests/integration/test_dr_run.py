@@ -244,3 +244,31 @@ def test_no_password_in_any_journal_file(onefs, tmp_path):
             assert "hunter2" not in body and "admin" not in body.replace('"user"', "")
     for path in (tmp_path / "rec").iterdir():
         assert "hunter2" not in path.read_text()
+
+
+@pytest.mark.timeout(120)
+def test_finish_with_report_writes_the_evidence_next_to_the_record(onefs, tmp_path):
+    started = dr_run(onefs, operation="failover_planned", policies=["fin-ap"])
+    record_dir = tmp_path / "records"
+    done = dr_run(onefs, action="finish", run_id=started["run_id"], record_dir=str(record_dir), report=True)
+    assert done["_rc"] == 0, done
+    html = record_dir / ("%s.html" % started["run_id"])
+    markdown = record_dir / ("%s.md" % started["run_id"])
+    assert done["report"]["html_path"] == str(html) and done["report"]["markdown_path"] == str(markdown)
+    assert "fin-ap" in html.read_text() and started["run_id"] in markdown.read_text()
+    assert done["report"]["summary"]["status"] == "ok" and done["report"]["changed"] is True
+
+
+@pytest.mark.timeout(120)
+def test_a_report_that_cannot_be_written_leaves_the_run_recorded(onefs, tmp_path):
+    started = dr_run(onefs, operation="failover_planned", policies=["fin-ap"])
+    record_dir = tmp_path / "records"
+    # a directory where the HTML file must go: the record is written, the report is not
+    (record_dir / ("%s.html" % started["run_id"])).mkdir(parents=True)
+    done = dr_run(onefs, action="finish", run_id=started["run_id"], record_dir=str(record_dir), report=True)
+    assert done["_rc"] == 0, done
+    assert "report" not in done and done["report_error"]
+    assert "evidence report could not be written" in json.dumps(done.get("warnings")), done.get("warnings")
+    assert json.loads((record_dir / ("%s.json" % started["run_id"])).read_text())["status"] == "ok"
+    assert read_file(onefs, "target", ROOT + "/runs/%s.json" % started["run_id"])["status"] == "ok"
+    assert read_file(onefs, "target", ROOT + "/lock") is None
