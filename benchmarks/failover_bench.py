@@ -181,6 +181,7 @@ def baseline_playbook(kind, poll):
         "  connection: local",
         "  vars:",
         "    ansible_python_interpreter: \"{{ ansible_playbook_python }}\"",
+        "    ansible_pipelining: true",
         "  tasks:",
     ] + steps) + "\n"
 
