@@ -816,6 +816,67 @@ def _last_seen(entry):
 
 
 # --------------------------------------------------------------------------- synciq_policy
+# Default of ensure_policy's ``current`` and ``job``: read them here. None is an answer
+# (no such policy, no active job), so it cannot mark "not read yet".
+NOT_READ = object()
+
+
+def policy_index(records):
+    """``{id: policy, name: policy}`` of listed policies, to look up an item named by either.
+
+    An id wins over an equal name, as ``GET /sync/policies/<key>`` resolves it.
+    """
+    index = {}
+    for record in records:
+        index.setdefault(record.get("name"), record)
+    for record in records:
+        if record.get("id"):
+            index[record["id"]] = record
+    return index
+
+
+def job_of(jobs, policy):
+    """The active job of ``policy`` in an :func:`active_jobs` answer, or None."""
+    for key in (policy.get("name"), policy.get("id")):
+        job = jobs.get(key) if key else None
+        # same reading as active_job(): a listed job without a state counts as active
+        if job and (job.get("state") in ACTIVE_JOB_STATES or not job.get("state")):
+            return job
+    return None
+
+
+def _job_text(job):
+    return "%s job %s, %s" % (job_action(job), job.get("job_id"), job.get("state"))
+
+
+def wait_jobs_ended(client, policies, timeout, poll_interval, jobs=None, clock=time.monotonic, sleep=time.sleep):
+    """Wait until none of ``policies`` (policy records) has an active job; the last :func:`active_jobs` answer.
+
+    One job list per poll cycle serves every policy; ``jobs`` is a list already
+    read (used as the first poll).  Raises OnefsError naming ``wait_timeout``
+    and the policies still busy once ``timeout`` seconds have passed.
+    """
+    first = [jobs] if jobs is not None else []
+
+    def fetch():
+        return first.pop() if first else active_jobs(client)
+
+    def busy(answer):
+        return [(policy, job_of(answer, policy)) for policy in policies if job_of(answer, policy)]
+
+    try:
+        return wait_for(fetch, lambda answer: not busy(answer), timeout, poll_interval,
+                        describe="the active jobs of %d policies to end" % len(policies),
+                        state=lambda answer: sorted((p.get("name"), j.get("job_id"), j.get("state")) for p, j in busy(answer)),
+                        clock=clock, sleep=sleep, cluster=getattr(client, "name", None))
+    except WaitTimeoutError as err:
+        still = busy(err.last or {})
+        raise OnefsError("wait_timeout: %d of %d policies still had an active job after %ss, so none was deleted: %s"
+                         % (len(still), len(policies), timeout,
+                            ", ".join("%s (%s)" % (p.get("name"), _job_text(j)) for p, j in still)),
+                         cluster=getattr(client, "name", None), field="wait_timeout")
+
+
 def _shown(policy, fields):
     """The fields of a policy that a diff shows (schedule in the user's form)."""
     if not policy:
@@ -839,18 +900,31 @@ def _policy_result(name, changed, actions, before, after, fields):
 
 
 def ensure_policy(client, name, wanted, state="present", force=False, local_only=False,
-                  resolve=False, check_mode=False):
+                  resolve=False, check_mode=False, current=NOT_READ, job=NOT_READ,
+                  wait_timeout=0, poll_interval=2.0, waited_for=None):
     """Make one source policy as specified; read, plan, apply (check mode: plan only).
 
     ``wanted`` holds only the fields the user gave (None = leave as is).
-    ``resolve`` clears ``conflicted``.  Raises OnefsError (naming the option)
+    ``resolve`` clears ``conflicted``.  ``current`` is the policy as already
+    read (None: it does not exist) and ``job`` its active job for a delete
+    (None: idle); left at :data:`NOT_READ` they are read here.  A delete of a
+    policy with an active job waits up to ``wait_timeout`` seconds for it to
+    end (not in check mode); ``waited_for`` is a job the caller already
+    waited for, named in the action.  Raises OnefsError (naming the option)
     when the plan cannot be applied: missing create fields, active job
-    without ``force``.
+    without ``force`` or ``wait_timeout``, a wait that timed out.
+
+    The returned ``policy`` after an update is ``current`` with the changes
+    applied: OneFS answers a PUT with no body, and reading the policy again
+    would double the requests of a large group.
     """
     fields = [field for field in POLICY_FIELDS if wanted.get(field) is not None]
-    current = get_policy(client, name)
+    if current is NOT_READ:
+        current = get_policy(client, name)
     if state == "absent":
-        return _remove_policy(client, name, current, force, local_only, check_mode, fields)
+        return _remove_policy(client, name, current, fields, job=job, force=force, local_only=local_only,
+                              check_mode=check_mode, wait_timeout=wait_timeout, poll_interval=poll_interval,
+                              waited_for=waited_for)
     if current is None:
         return _create_policy(client, name, wanted, check_mode, fields)
     changes = policy_changes(current, wanted)
@@ -860,14 +934,14 @@ def ensure_policy(client, name, wanted, state="present", force=False, local_only
         actions.append("resolve conflict")
     if not actions:
         return _policy_result(name, False, [], current, current, fields)
-    if check_mode:
-        after = dict(current, **changes)
-        return _policy_result(name, True, actions, current, after, fields)
-    if changes:
-        update_policy(client, current, changes)
-    if "resolve conflict" in actions and not resolve_conflict(client, dict(current, **changes)):
-        actions.remove("resolve conflict")
-    after = get_policy(client, name) or dict(current, **changes)
+    if not check_mode:
+        if changes:
+            update_policy(client, current, changes)
+        if "resolve conflict" in actions and not resolve_conflict(client, dict(current, **changes)):
+            actions.remove("resolve conflict")
+    after = dict(current, **changes)
+    if "resolve conflict" in actions:
+        after["conflicted"] = False
     return _policy_result(name, bool(actions), actions, current, after, fields)
 
 
@@ -880,23 +954,34 @@ def _create_policy(client, name, wanted, check_mode, fields):
     if check_mode:
         return _policy_result(name, True, actions, None, create_body(name, wanted), fields)
     create_policy(client, name, wanted)
+    # The POST answers only the id; creating is rare enough to read the whole new policy back.
     return _policy_result(name, True, actions, None, get_policy(client, name), fields)
 
 
-def _remove_policy(client, name, current, force, local_only, check_mode, fields):
+def _remove_policy(client, name, current, fields, job, force, local_only, check_mode, wait_timeout,
+                   poll_interval, waited_for):
     if current is None:
         return _policy_result(name, False, [], None, None, fields)
-    job = active_job(client, name)
-    if job and not force:
-        raise OnefsError("policy %s has an active %s job (job %s, %s); set force: true to delete it anyway"
+    if job is NOT_READ:
+        job = active_job(client, name)
+    if job and not force and wait_timeout > 0 and not check_mode:
+        wait_jobs_ended(client, [current], wait_timeout, poll_interval)
+        waited_for, job = job, None
+    if job and not force and not (wait_timeout > 0 and check_mode):
+        raise OnefsError("policy %s has an active %s job (job %s, %s); set force: true to delete it anyway "
+                         "(the job is cancelled) or wait_timeout to wait for it to end"
                          % (name, job_action(job), job.get("job_id"), job.get("state")),
                          cluster=getattr(client, "name", None), obj=name, field="force")
     action = "delete policy"
-    if job:
+    if job and force:
         action += " with its active job (force)"
+    elif job:
+        action += " once its active %s job %s (%s) ends (wait_timeout)" % (job_action(job), job.get("job_id"), job.get("state"))
+    elif waited_for:
+        action += " after its %s job %s ended (wait_timeout)" % (job_action(waited_for), waited_for.get("job_id"))
     action += " (keep the target record: local_only)" if local_only else " and its target record"
     if not check_mode:
-        delete_policy(client, current.get("id") or name, force=bool(job) or force, local_only=local_only)
+        delete_policy(client, current.get("id") or name, force=force, local_only=local_only)
     return _policy_result(name, True, [action], current, None, fields)
 
 

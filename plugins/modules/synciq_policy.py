@@ -181,9 +181,28 @@ options:
   force:
     description:
       - With O(state=absent), delete the policy even while a job of it runs (the job is cancelled).
-      - Without it, deleting a policy with an active job fails and names the job.
+      - Without it (and without O(wait_timeout)), deleting a policy with an active job fails and names the job.
     type: bool
     default: false
+  wait_timeout:
+    description:
+      - With O(state=absent), seconds to wait for the active jobs of the policies to delete to end before they are
+        deleted; V(0) does not wait. Policies with O(force=true) are not waited for.
+      - One wait serves every policy of the task, and nothing is deleted until none of them has an active job. When
+        the time runs out, the task fails naming this option and the policies whose job still runs, and deletes nothing.
+      - In check mode nothing is waited for; the results say which deletes would wait for which job.
+      - A job that starts after the wait and before the delete (a schedule firing) still makes that policy's delete
+        fail, as OneFS refuses to delete a policy with an active job.
+      - 0 to 86400.
+    type: int
+    default: 0
+  poll_interval:
+    description:
+      - Seconds between two reads of the active jobs during O(wait_timeout); it grows up to four times while nothing
+        changes. Each read is one (paged) list of the cluster's active jobs, whatever the number of policies.
+      - Must be more than 0.
+    type: float
+    default: 2.0
   local_only:
     description:
       - With O(state=absent), keep the target cluster's record of the policy. By default OneFS also removes it.
@@ -196,6 +215,8 @@ options:
 notes:
   - Needs the OneFS RBAC privilege C(ISI_PRIV_SYNCIQ) (read to check, write to change).
   - Check mode reads only; the results say what would change.
+  - With several policies, all policies of the cluster are read in one (paged) list call, and the active jobs in one
+    more when some policy is to be deleted; a change then costs one C(PUT) per changed policy.
 seealso:
   - module: onefs.dr.rg_sync
   - module: onefs.dr.local_target
@@ -245,6 +266,14 @@ EXAMPLES = r'''
         name: eng-wiki
         state: absent
         local_only: true
+
+    - name: Delete policies once their running jobs have ended (up to 10 minutes), without cancelling them
+      onefs.dr.synciq_policy:
+        policies:
+          - name: eng-builds
+          - name: eng-tools
+        state: absent
+        wait_timeout: 600
 '''
 
 RETURN = r'''
@@ -265,7 +294,11 @@ results:
       type: list
       elements: str
     policy:
-      description: The policy after the change as OneFS returns it (in check mode, the expected policy; null once deleted).
+      description:
+        - The policy as read before the change, with the changes applied (C(conflicted) false once resolved); C(schedule)
+          in OneFS's form (an empty string for manual). It is not read again after the change, so fields OneFS computes
+          (for example C(next_run)) are those from before the change, and OneFS may store a recurrence in another case.
+        - A created policy as OneFS returns it after the create. In check mode, the expected policy. Null once deleted.
       type: dict
     previous:
       description: C(schedule) (V(manual) for OneFS's empty string) and C(enabled) before the change; null when the policy did not exist.
@@ -321,12 +354,15 @@ ARGUMENT_SPEC = dict(
     force=dict(type="bool", default=False),
     local_only=dict(type="bool", default=False),
     max_workers=dict(type="int", default=10),
+    wait_timeout=dict(type="int", default=0),
+    poll_interval=dict(type="float", default=2.0),
 )
 
 # (option, lowest, highest) as OneFS accepts them.
 RANGES = (("workers_per_node", 1, 20), ("priority", 0, 1), ("job_delay", 0, None),
           ("rpo_alert", 0, None), ("target_snapshot_expiration", 0, None))
 MERGED = tuple(FIELD_SPEC) + ("state", "force", "local_only")
+MAX_WAIT_TIMEOUT = 86400
 
 
 def items_of(params):
@@ -366,6 +402,32 @@ def item_errors(items, listed):
     return errors
 
 
+def plan_reads(module, items):
+    """Per item: its policy, its active job and the job waited for, read for the whole group at once.
+
+    One list of the policies (not a GET per item) and, when something is to be
+    deleted, one list of the active jobs; with ``wait_timeout``, one wait for every
+    delete that has to wait, before anything is written.
+    """
+    client = module.client
+    params = module.params
+    index = synciq.policy_index(synciq.list_policies(client))
+    work = [{"item": item, "current": index.get(item["name"]), "job": None, "waited_for": None} for item in items]
+    doomed = [entry for entry in work if entry["item"]["state"] == "absent" and entry["current"] is not None]
+    if not doomed:
+        return work
+    jobs = synciq.active_jobs(client)
+    busy = [entry for entry in doomed if not entry["item"]["force"] and synciq.job_of(jobs, entry["current"])]
+    if busy and params["wait_timeout"] > 0 and not module.check_mode:
+        for entry in busy:
+            entry["waited_for"] = synciq.job_of(jobs, entry["current"])
+        jobs = synciq.wait_jobs_ended(client, [entry["current"] for entry in busy], params["wait_timeout"],
+                                      params["poll_interval"], jobs=jobs)
+    for entry in doomed:
+        entry["job"] = synciq.job_of(jobs, entry["current"])
+    return work
+
+
 def main():
     module = OnefsModule(
         argument_spec=ARGUMENT_SPEC,
@@ -374,18 +436,24 @@ def main():
     )
     params = module.params
     items = items_of(params)
-    errors = options.range_errors(params, {"max_workers": (1, 50)}) + item_errors(items, bool(params["policies"]))
+    errors = options.range_errors(params, {"max_workers": (1, 50), "wait_timeout": (0, MAX_WAIT_TIMEOUT)})
+    errors += options.wait_errors(params) + item_errors(items, bool(params["policies"]))
     if errors:
         module.fail_json(msg="invalid options: " + "; ".join(errors))
 
-    def handle(item):
+    def handle(entry):
+        item = entry["item"]
         wanted = dict((field, item[field]) for field in synciq.POLICY_FIELDS)
         return synciq.ensure_policy(
             module.client, item["name"], wanted, state=item["state"], force=item["force"],
-            local_only=item["local_only"], resolve=item["conflicted"] is False, check_mode=module.check_mode)
+            local_only=item["local_only"], resolve=item["conflicted"] is False, check_mode=module.check_mode,
+            current=entry["current"], job=entry["job"], wait_timeout=params["wait_timeout"],
+            poll_interval=params["poll_interval"], waited_for=entry["waited_for"])
 
     def run(mod):
-        results = run_each(items, handle, max_workers=params["max_workers"], name_of=lambda item: item["name"])
+        work = plan_reads(mod, items) if len(items) > 1 else [
+            {"item": items[0], "current": synciq.NOT_READ, "job": synciq.NOT_READ, "waited_for": None}]
+        results = run_each(work, handle, max_workers=params["max_workers"], name_of=lambda entry: entry["item"]["name"])
         mod.exit_results(results)
 
     module.run(run)

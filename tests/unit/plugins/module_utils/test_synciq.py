@@ -116,6 +116,99 @@ def test_delete_local_only_keeps_the_target_record(ctl, clients):
     assert target_record_of(ctl, "eng-tools") is None
 
 
+def test_update_sends_one_get_and_one_put_and_returns_the_read_policy_with_the_change(ctl, clients):
+    before = synciq.get_policy(clients["source"], "fin-ar")
+    ctl.clear_requests()
+    result = synciq.ensure_policy(clients["source"], "fin-ar", {"schedule": "manual", "description": "AR"})
+    assert [r["method"] for r in api(ctl, "source")] == ["GET", "PUT"]       # no read after the PUT
+    assert result["policy"] == dict(before, schedule="", description="AR")   # OneFS's form of manual
+    stored = policy_of(ctl, "fin-ar")
+    assert (stored["schedule"], stored["description"]) == ("", "AR")
+
+
+def test_a_policy_already_read_is_not_read_again(ctl, clients):
+    listed = synciq.policy_index(synciq.list_policies(clients["source"]))
+    ctl.clear_requests()
+    result = synciq.ensure_policy(clients["source"], "fin-ap", {"enabled": False}, current=listed["fin-ap"])
+    assert result["changed"] and [r["method"] for r in api(ctl, "source")] == ["PUT"]
+    assert result["policy"]["enabled"] is False and result["previous"]["enabled"] is True
+    # None is an answer (no such policy), not "read it"
+    gone = synciq.ensure_policy(clients["source"], "fin-ap", {}, state="absent", current=None)
+    assert gone["changed"] is False and [r["method"] for r in api(ctl, "source")] == ["PUT"]
+    assert policy_of(ctl, "fin-ap") is not None
+
+
+def test_policy_index_finds_a_policy_by_name_or_id_the_id_first():
+    one = {"id": "a1", "name": "fin-ap"}
+    other = {"id": "b2", "name": "a1"}          # a name equal to another policy's id
+    index = synciq.policy_index([one, other])
+    assert index["fin-ap"] is one and index["b2"] is other and index["a1"] is one
+
+
+def test_resolving_a_conflict_returns_the_policy_not_conflicted_without_reading_it_again(ctl, clients):
+    body = {"conflicted": True, "schedule": "every 1 hours", "enabled": True}
+    clients["source"].put("/platform/14/sync/policies/fin-reports", body)
+    ctl.clear_requests()
+    result = synciq.ensure_policy(clients["source"], "fin-reports", {}, resolve=True)
+    assert result["actions"] == ["resolve conflict"] and result["policy"]["conflicted"] is False
+    assert [r["method"] for r in api(ctl, "source")] == ["GET", "PUT"]
+    assert policy_of(ctl, "fin-reports")["conflicted"] is False
+
+
+@pytest.mark.timeout(60)
+def test_delete_with_wait_timeout_waits_for_the_job_to_end_then_deletes(ctl, clients):
+    ctl.time_scale(1)       # the job runs about 2 s
+    try:
+        synciq.start_job(clients["source"], "home")
+        job_id = synciq.active_job(clients["source"], "home")["job_id"]
+        ctl.clear_requests()
+        result = synciq.ensure_policy(clients["source"], "home", {}, state="absent", wait_timeout=30,
+                                      poll_interval=0.1)
+    finally:
+        ctl.time_scale(50)
+    assert result["actions"] == ["delete policy after its run job %s ended (wait_timeout) and its target record" % job_id]
+    assert policy_of(ctl, "home") is None
+    reports = [r for r in ctl.state("source")["reports"] if r["policy_name"] == "home" and r["job_id"] == job_id]
+    assert [r["state"] for r in reports] == ["finished"]          # ended on its own, not cancelled
+    deletes = api(ctl, "source", ("DELETE",))
+    assert len(deletes) == 1 and "force" not in (deletes[0]["query"] or {})
+
+
+@pytest.mark.timeout(60)
+def test_wait_jobs_ended_polls_one_job_list_and_times_out_naming_wait_timeout(ctl, clients):
+    ctl.time_scale(0.2)     # the jobs run >= 10 s
+    try:
+        for name in ("home", "eng-src"):
+            synciq.start_job(clients["source"], name)
+        policies = [synciq.get_policy(clients["source"], name) for name in ("home", "fin-ap", "eng-src")]
+        ctl.clear_requests()
+        with pytest.raises(OnefsError) as caught:
+            synciq.wait_jobs_ended(clients["source"], policies, timeout=0.6, poll_interval=0.1)
+    finally:
+        ctl.time_scale(50)
+    error = caught.value
+    assert error.field == "wait_timeout" and error.message.startswith("wait_timeout: 2 of 3 policies")
+    assert "home (run job" in error.message and "eng-src (run job" in error.message and "fin-ap" not in error.message
+    log = api(ctl, "source")
+    assert len(log) >= 2 and {(r["method"], r["path"]) for r in log} == {("GET", synciq.JOBS)}
+
+
+def test_check_mode_with_wait_timeout_neither_waits_nor_writes(ctl, clients):
+    ctl.time_scale(0.2)
+    try:
+        synciq.start_job(clients["source"], "home")
+        ctl.clear_requests()
+        result = synciq.ensure_policy(clients["source"], "home", {}, state="absent", wait_timeout=600,
+                                      check_mode=True)
+    finally:
+        ctl.time_scale(50)
+    assert result["changed"] and "once its active run job" in result["actions"][0]
+    # not waited: the active jobs were read once, not polled
+    job_reads = [r for r in api(ctl, "source") if r["path"].startswith(synciq.JOBS)]
+    assert len(job_reads) == 1
+    assert api(ctl, "source", WRITES) == [] and policy_of(ctl, "home") is not None
+
+
 # --------------------------------------------------------------------------- jobs and reports
 def test_start_job_after_a_lost_answer_starts_one_job(ctl, clients):
     ctl.fail_next("source", r"/sync/jobs/?$", method="POST", status=503, after=True)
