@@ -200,10 +200,19 @@ refusals:
   type: list
   elements: dict
 policies:
-  description: The state word of each policy of the scope (as M(onefs.dr.dr_info) computes it) and its reasons.
+  description:
+    - Each policy of the scope as M(onefs.dr.dr_info) describes it (same reads, oriented the same way) - C(name),
+      the state word C(state) and its C(reasons), and the C(source), C(target) and C(mirror) sections - so that a
+      role decides from one module run.
   returned: always
   type: list
   elements: dict
+schedules:
+  description:
+    - With O(pair), the original schedules cached in the pair's journal by the failover (C(schedule), C(job_delay),
+      C(enabled) per policy), what a failback or reprotect restores.
+  returned: always
+  type: dict
 destructive:
   description: Whether any action still to do is destructive.
   returned: always
@@ -363,8 +372,8 @@ def run(onefs):
     outcome = dict(
         changed=False, actions=result.actions, lines=result.lines(), refusals=result.refusals,
         moves=plan.moves_for(params["operation"], facts, accepted), pools=pools,
-        open_runs=facts.journal.get("open_runs") or {},
-        policies=[{"name": v["name"], "state": v["state"], "reasons": v["reasons"]} for v in views],
+        open_runs=facts.journal.get("open_runs") or {}, schedules=facts.journal.get("schedules") or {},
+        policies=views,
         destructive=any(entry["destructive"] for entry in todo), todo=len(todo), source_visible=source_visible)
     if not source_visible and contact_source:
         onefs.warn("original source not reachable, planned from the target alone: %s"

@@ -90,6 +90,12 @@ def test_failback_and_reprotect_after_a_failover(onefs):
     revert = step(target, 6)
     assert [a["object"] for a in revert] == FINANCE and all(a["destructive"] for a in revert)
     assert "allow_write_revert" in revert[0]["action"]
+    # the policies as dr_info describes them, so that the failback role decides from this one read
+    views = {p["name"]: p for p in target["policies"]}
+    assert sorted(views) == sorted(FINANCE)
+    assert all(v["target"]["record_state"] == "writes_enabled" and v["mirror"]["exists"] is False
+               and v["source"]["enabled"] is False for v in views.values()), views
+    assert target["schedules"] == {}        # no pair given: no journal read
     source = dr_plan(onefs, operation="failback_discard_source", policies=FINANCE)
     assert source["_rc"] == 0, source
     assert [a["action"] for a in step(source, 4)] == ["resync_prep"] * 2

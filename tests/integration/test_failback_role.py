@@ -7,7 +7,7 @@ counted in the mock's request log (allow_write_revert, resync_prep, allow_write,
 import pytest
 
 from dr_roles_helpers import (
-    failover, inventory_vars, job_posts, policy, policy_deletes, read_file, record, role_playbook,
+    api_writes, failover, inventory_vars, job_posts, policy, policy_deletes, read_file, record, role_playbook,
     run_through_interruptions, write_file,
 )
 
@@ -53,6 +53,7 @@ def test_discard_target_throws_away_target_writes_and_restores_the_source(onefs)
 def test_discard_source_copies_target_writes_back_and_deletes_the_mirror(onefs):
     failover(onefs, SCOPE)
     write_file(onefs, "target", NEW_FILE, "written on DR\n")
+    onefs.clear_log()
     rc, out, err = run_failback(onefs, "source", failback_record_dir=str(onefs.tmp_path / "records"))
     assert rc == 0, out + err
     assert_original_direction(onefs)
@@ -64,6 +65,14 @@ def test_discard_source_copies_target_writes_back_and_deletes_the_mirror(onefs):
     assert len(job_posts(onefs, "resync_prep", "target")) == 2        # on the mirrors
     assert len(policy_deletes(onefs, cluster="target")) == 2           # the mirrors
     assert job_posts(onefs, "allow_write_revert") == []
+    # steps 1 and 2: one PUT per source policy sets the schedule to manual and enables it together,
+    # so the policy is never enabled with its original schedule
+    names = {p["id"]: p["name"] for p in onefs.state("source")["policies"]}
+    writes = api_writes(onefs, "source")
+    step3 = writes.index(job_posts(onefs, "resync_prep", "source")[0])
+    step12 = [w for w in writes[:step3] if w["method"] == "PUT" and "/sync/policies/" in w["path"]]
+    assert sorted(names[w["path"].rsplit("/", 1)[1]] for w in step12) == sorted(SCOPE)
+    assert all(w["body"].get("enabled") is True and w["body"].get("schedule") == "" for w in step12)
 
 
 @pytest.mark.timeout(300)
