@@ -84,13 +84,15 @@ def read_policy_state(owner, peer, name, owner_guid):
     }
 
 
-def plan_resync(owner, peer, name, owner_guid, enable_first=False):
-    """Read one policy and plan: ``{name, mirror, actions, record_state, ...}``.
+def plan_resync(owner, peer, name, owner_guid, enable_first=False, seen=None):
+    """Read one policy (unless ``seen``, its :func:`read_group_state` entry, is given) and plan:
+    ``{name, mirror, actions, record_state, ...}``.
 
     Raises RefusedError (naming the option to set, when there is one) for a
     policy resync_prep cannot run on.  ``actions`` empty = already done.
     """
-    seen = read_policy_state(owner, peer, name, owner_guid)
+    if seen is None:
+        seen = read_policy_state(owner, peer, name, owner_guid)
     policy, record, reverse, job = seen["policy"], seen["record"], seen["reverse"], seen["job"]
     state = record_state(record)
     plan = dict(seen, name=name, mirror=reverse_name(name), record_state=state, actions=[], wait=False)
@@ -200,7 +202,7 @@ def read_group_state(owner, peer, names, owner_guid):
         if len(candidates) > 1 and owner_guid:
             candidates = [r for r in candidates if synciq.matches_source(r, owner_guid)] or candidates
         seen[name] = {"policy": policies.get(name), "record": candidates[0] if candidates else None,
-                      "reverse": reverses.get(reverse_name(name)), "job": jobs.get(name)}
+                      "reverse": reverses.get(reverse_name(name)), "job": synciq.job_of(jobs, {"name": name})}
     return seen
 
 

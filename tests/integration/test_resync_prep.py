@@ -73,6 +73,12 @@ def test_resync_prep_creates_mirrors_once_and_check_mode_writes_nothing(onefs):
     assert again["_rc"] == 0 and again["changed"] is False
     assert [r["actions"] for r in again["results"]] == [[], []]
     assert onefs.writes() == []
+    # a group is planned from list calls (policies on both clusters, target records, active jobs),
+    # not from reads of each policy, record and job
+    log = onefs.requests()      # one log for both clusters
+    sync_reads = sorted((r["cluster"], r["path"].split("/", 3)[3]) for r in log if "/sync/" in r["path"])
+    assert sync_reads == [("source", "sync/jobs"), ("source", "sync/policies"),
+                          ("target", "sync/policies"), ("target", "sync/target/policies")], sync_reads
 
 
 @pytest.mark.timeout(240)
