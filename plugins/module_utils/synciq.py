@@ -743,6 +743,24 @@ def set_group_manual(client, policies, check_mode=False, max_workers=10):
     return saved, run_each(policies, one, max_workers=max_workers, name_of=lambda p: p["name"])
 
 
+def disable_group(client, policies, check_mode=False, max_workers=10):
+    """Disable every enabled policy (the source side of a failover once its final sync is done).
+
+    Per policy ``{name, changed, actions}`` outcomes; the records are updated in
+    place, and each PUT resends the record's schedule (manual after
+    :func:`set_group_manual`), not the one first read.
+    """
+    def one(policy):
+        if not policy.get("enabled"):
+            return {"name": policy["name"], "changed": False, "actions": []}
+        if not check_mode:
+            update_policy(client, policy, {"enabled": False})
+            policy["enabled"] = False
+        return {"name": policy["name"], "changed": True, "actions": ["disable policy"]}
+
+    return run_each(policies, one, max_workers=max_workers, name_of=lambda p: p["name"])
+
+
 class GroupWait:
     """Wait on the target cluster until every policy of a group has a new point in time.
 

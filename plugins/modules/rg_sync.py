@@ -77,6 +77,15 @@ options:
     description: Seconds between two poll cycles; it grows up to four times while nothing changes.
     type: float
     default: 5.0
+  disable_after_sync:
+    description:
+      - With O(mode=prepare_failover), disable every policy of the group once the final sync of the whole group has
+        succeeded (the planned failover's next documented step, in the same module run). The schedule stays manual.
+      - When any policy's sync fails, no policy is disabled, so a failover given up at that point leaves replication
+        running as it was (schedules manual).
+      - Only with O(mode=prepare_failover).
+    type: bool
+    default: false
   max_workers:
     description: How many requests (job starts, schedule changes) are sent at the same time, 1 to 50.
     type: int
@@ -117,6 +126,12 @@ EXAMPLES = r'''
         name_pattern: "fin-*"
         mode: prepare_failover
       register: prepared
+
+    - name: Final sync of a planned failover, then disable the policies on the source
+      onefs.dr.rg_sync:
+        policies: [it-scripts]
+        mode: prepare_failover
+        disable_after_sync: true
 
     - name: On the DR cluster, wait for the point in time of a sync started elsewhere
       onefs.dr.rg_sync:
@@ -200,7 +215,7 @@ api_requests:
   returned: always
   type: int
 changed:
-  description: Whether any job was started or schedule changed.
+  description: Whether any job was started, schedule changed or policy disabled.
   returned: always
   type: bool
 '''
@@ -224,6 +239,7 @@ ARGUMENT_SPEC = dict(
     error_retries=dict(type="int", default=3),
     timeout=dict(type="int", default=3600),
     poll_interval=dict(type="float", default=5.0),
+    disable_after_sync=dict(type="bool", default=False),
     max_workers=dict(type="int", default=10),
 )
 GROUP_OPTIONS = ("policies", "name_pattern", "zone")
@@ -264,6 +280,8 @@ def option_errors(params):
     ranges = {"max_running_jobs": (1, ONEFS_MAX_JOBS), "error_retries": (0, 20), "max_workers": (1, 50)}
     errors += options.range_errors(params, ranges)
     errors += options.wait_errors(params)
+    if params["disable_after_sync"] and params["mode"] != "prepare_failover":
+        errors.append("disable_after_sync: only with mode=prepare_failover (got mode=%s)" % params["mode"])
     if params["since"] is not None:
         try:
             parse_since(params["since"])
@@ -298,6 +316,26 @@ def group_problem(params, selected, missing, base_path, target):
         return ("policies: %s disabled; rg_sync does not start disabled policies (enable them with "
                 "onefs.dr.synciq_policy)" % ", ".join(disabled))
     return None
+
+
+def disable_after_sync(module, selected, results):
+    """Disable the group's policies (all synced) and add that to each policy's result."""
+    outcomes = synciq.disable_group(module.client, selected, check_mode=module.check_mode,
+                                    max_workers=module.params["max_workers"])
+    by_name = dict((outcome.name, outcome) for outcome in outcomes)
+    for result in results:
+        outcome = by_name[result["name"]]
+        if not outcome.ok:
+            result.update(failed=True, msg="policy %s: synced, but disabling it failed: %s" % (result["name"], outcome.error))
+            continue
+        if not outcome.value["changed"]:
+            continue
+        result["actions"] = result["actions"] + outcome.value["actions"]
+        result["changed"] = True
+        header = "policy %s" % result["name"]
+        diff = result.setdefault("diff", {"before": {}, "after": {}, "before_header": header, "after_header": header})
+        diff["before"]["enabled"] = True
+        diff["after"]["enabled"] = False
 
 
 def main():
@@ -355,6 +393,8 @@ def main():
                     result["diff"] = {"before": {"schedule": saved[result["name"]]["schedule"]},
                                       "after": {"schedule": synciq.MANUAL},
                                       "before_header": header, "after_header": header}
+            if params["disable_after_sync"] and not any(result.get("failed") for result in results):
+                disable_after_sync(mod, selected, results)
             extra.update(since=since, waited_s=group.waited_s)
         extra["api_requests"] = client.requests_made
         mod.exit_results(results, **extra)

@@ -24,8 +24,8 @@ def test_a_failed_final_sync_stops_before_the_target_is_writable(chaos, figures)
     run = chaos.role("failover", chaos.dr_vars(), **chaos.failover_vars())
     assert run.rc != 0, "the failover went on after a failed final sync"
     out = run.out
-    assert 'failed at "Step 5 - Set the schedules to manual and run the final sync"' in out, out[-4000:]
-    failure = [line for line in out.splitlines() if 'failed at "Step 5' in line][-1]
+    assert 'failed at "Steps 5 and 6 - Set the schedules to manual, run the final sync' in out, out[-4000:]
+    failure = [line for line in out.splitlines() if 'failed at "Steps 5 and 6' in line][-1]
     assert "fin-ar" in failure and REASON in failure, failure
 
     # nothing was made writable: no allow_write was ever sent, every target record is read-only

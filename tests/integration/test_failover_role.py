@@ -138,7 +138,7 @@ def test_the_run_record_is_written_with_timed_steps_and_points_in_time(onefs):
     assert run["status"] == "ok" and run["operation"] == "failover_planned" and run["pair"] == PAIR
     assert run["schedules"]["fin-ap"]["schedule"] == "when-source-modified"     # cached before manual
     names = [s["name"] for s in run["steps"]]
-    assert names.index("Step 5 - Schedules to manual and final sync") < names.index("Step 12 - Allow writes on the target")
+    assert names.index("Steps 5 and 6 - Schedules to manual, final sync, policies disabled") < names.index("Step 12 - Allow writes on the target")
     for step in run["steps"]:
         if step["status"] != "skipped":
             assert step["started"] <= step["ended"], step

@@ -47,7 +47,8 @@ def test_examples_run_against_the_mock(onefs):
     rc, out, err = onefs.playbook(examples(), extra_vars=extra)
     assert rc == 0, out + err
     started = sorted(p["body"]["id"] for p in job_posts(onefs))
-    assert started == sorted(ENG + ["fin-ap", "fin-ar", "fin-archive", "fin-reports"])
+    assert started == sorted(ENG + ["fin-ap", "fin-ar", "fin-archive", "fin-reports", "it-scripts"])
+    assert policy_of(onefs, "it-scripts")["enabled"] is False
     assert all(policy_of(onefs, name)["schedule"] == "" for name in ("fin-ap", "fin-ar", "fin-archive"))
     assert onefs.writes("target") == []
 
@@ -90,6 +91,38 @@ def test_prepare_failover_saves_schedules_then_syncs(onefs):
     assert [r["state"] for r in result["results"]] == ["finished", "finished"]
     puts = [w for w in onefs.writes("source") if w["method"] == "PUT"]
     assert [p["body"] for p in puts] == [{"schedule": "", "enabled": True}]
+
+
+@pytest.mark.timeout(120)
+def test_disable_after_sync_disables_the_synced_group_with_its_schedule_manual(onefs):
+    args = {"policies": ["fin-ap", "fin-ar"], "mode": "prepare_failover", "disable_after_sync": True,
+            "poll_interval": 0.1}
+    planned = onefs.run("rg_sync", args, check=True, diff=True)
+    assert planned["_rc"] == 0 and planned["changed"] is True
+    assert all(r["actions"][-1] == "disable policy" for r in planned["results"]), planned["results"]
+    assert onefs.writes() == [] and policy_of(onefs, "fin-ap")["enabled"] is True
+
+    done = onefs.run("rg_sync", args, diff=True)
+    assert done["_rc"] == 0, done
+    assert [r["state"] for r in done["results"]] == ["finished", "finished"]
+    for name in ("fin-ap", "fin-ar"):
+        assert policy_of(onefs, name)["enabled"] is False and policy_of(onefs, name)["schedule"] == ""
+    writes = onefs.writes("source")
+    syncs = [i for i, w in enumerate(writes) if w["method"] == "POST" and w["path"].endswith("/sync/jobs")]
+    disables = [i for i, w in enumerate(writes) if w["method"] == "PUT" and w["body"].get("enabled") is False]
+    assert len(syncs) == 2 and len(disables) == 2 and max(syncs) < min(disables)
+    assert all(writes[i]["body"]["schedule"] == "" for i in disables)     # not the schedule first read
+    assert {d["after"].get("enabled") for d in done["diff"]} == {False}
+
+
+@pytest.mark.timeout(120)
+def test_disable_after_sync_disables_nothing_when_a_sync_fails(onefs):
+    onefs.faults({"fail_next_job": {"policy": "eng-docs", "error": "Unable to connect to target cluster"}})
+    result = onefs.run("rg_sync", {"zone": "eng", "mode": "prepare_failover", "disable_after_sync": True,
+                                   "poll_interval": 0.1})
+    assert result["failed"] is True and "eng-docs" in result["msg"]
+    assert all(policy_of(onefs, name)["enabled"] for name in ENG)
+    assert [w for w in onefs.writes("source") if w["method"] == "PUT" and w["body"].get("enabled") is False] == []
 
 
 @pytest.mark.timeout(120)
@@ -150,6 +183,7 @@ def test_disabled_policy_is_refused_before_any_write(onefs):
     ({"policies": ["fin-ap"], "since": "yesterday"}, "since"),
     ({"policies": ["fin-ap"], "mode": "pull"}, "mode"),
     ({"policies": ["fin-ap"], "zone": "eng"}, "mutually exclusive"),
+    ({"policies": ["fin-ap"], "disable_after_sync": True}, "disable_after_sync"),
 ])
 def test_bad_values_fail_before_any_request(onefs, args, option):
     result = onefs.run("rg_sync", args)
