@@ -447,13 +447,18 @@ class AmbiguousTargetError(OnefsError):
     """Several target records share a name and nothing tells them apart."""
 
 
-def get_target_record(client, name, source_cluster=None):
+def get_target_record(client, name, source_cluster=None, listed=None):
     """The one target record for ``name`` (and ``source_cluster`` when given), or None.
 
+    ``listed``: every target record of the cluster, read once for a group
+    (:func:`list_target_records`), instead of one GET for this name.
     Raises :class:`AmbiguousTargetError` naming the candidates when several
     records match, so the caller can ask the user for ``source_cluster``.
     """
-    records = target_records_named(client, name)
+    if listed is None:
+        records = target_records_named(client, name)
+    else:
+        records = [r for r in listed if r.get("name") == name or r.get("id") == name]
     if source_cluster:
         records = [r for r in records if matches_source(r, source_cluster)]
     if len(records) > 1:
@@ -1014,14 +1019,14 @@ SETTLES_TO = {ENABLING_WRITES: WRITES_ENABLED, DISABLING_WRITES: WRITES_DISABLED
 
 
 def plan_target(client, name, state, source_cluster=None, discard_target_changes=False,
-                break_association=False):
-    """Read one target record and plan: ``{name, record, before_state, actions, job}``.
+                break_association=False, listed=None):
+    """Read one target record (or find it in ``listed``) and plan: ``{name, record, before_state, actions, job}``.
 
     Raises GuardError when the plan needs ``discard_target_changes`` or
     ``break_association`` and the user did not set it, and OnefsError when
     the record cannot reach ``state`` (missing, or in a resync state).
     """
-    record = get_target_record(client, name, source_cluster)
+    record = get_target_record(client, name, source_cluster, listed=listed)
     before = record.get("failover_failback_state") if record else None
     plan = {"name": name, "record": record, "before_state": before, "actions": [], "job": None}
     where = dict(cluster=getattr(client, "name", None), obj=name)

@@ -25,7 +25,8 @@ description:
     (next run is a full sync). It is only done with O(break_association=true).
   - Every job is waited for until the record reaches the wanted state.
   - Before any change, every listed record is read and checked, so that a refused record (missing option,
-    unknown policy, resync in progress) stops the run before any record is changed.
+    unknown policy, resync in progress) stops the run before any record is changed. With several policies
+    the records are read in one (paged) list call, not one request per policy.
 author:
   - onefs.dr developers (@onefs-dr)
 extends_documentation_fragment:
@@ -187,13 +188,16 @@ def main():
         module.fail_json(msg="invalid options: " + "; ".join(errors))
     state = params["state"]
 
-    def plan(name):
-        return synciq.plan_target(module.client, name, state, source_cluster=params["source_cluster"],
-                                  discard_target_changes=params["discard_target_changes"],
-                                  break_association=params["break_association"])
-
     def run(mod):
         workers = params["max_workers"]
+        # A group is planned from one list of the target records, not one GET per policy.
+        listed = synciq.list_target_records(mod.client) if len(params["policies"]) > 1 else None
+
+        def plan(name):
+            return synciq.plan_target(mod.client, name, state, source_cluster=params["source_cluster"],
+                                      discard_target_changes=params["discard_target_changes"],
+                                      break_association=params["break_association"], listed=listed)
+
         plans = run_each(params["policies"], plan, max_workers=workers)
         if not all(outcome.ok for outcome in plans):
             # Nothing is changed while any record is refused: a half-failed-over group is worse.

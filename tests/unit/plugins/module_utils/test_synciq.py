@@ -433,9 +433,16 @@ def test_same_name_from_two_sources_needs_source_cluster():
         with pytest.raises(synciq.AmbiguousTargetError) as caught:
             synciq.plan_target(client, "shared", "writes_enabled")
         assert caught.value.field == "source_cluster" and "prod-b" in str(caught.value)
+        # planned from a group's one list of the records: the same refusal, the same choice
+        listed = synciq.list_target_records(client)
+        with pytest.raises(synciq.AmbiguousTargetError):
+            synciq.plan_target(client, "shared", "writes_enabled", listed=listed)
         records = synciq.target_records_named(client, "shared")
         guid_b = next(r["source_cluster_guid"] for r in records if r["target_path"] == "/ifs/dr/b")
+        from_list = synciq.plan_target(client, "shared", "writes_enabled", source_cluster=guid_b, listed=listed)
         plan = synciq.plan_target(client, "shared", "writes_enabled", source_cluster=guid_b)
+        assert from_list["record"]["target_path"] == plan["record"]["target_path"] == "/ifs/dr/b"
+        assert from_list["actions"] == plan["actions"] == ["allow_write"]
         result = synciq.apply_target(client, plan, "writes_enabled", poll_interval=0.05, timeout=30)
         assert result["state"] == "writes_enabled" and result["source_cluster_guid"] == guid_b
         states = {r["target_path"]: r["failover_failback_state"] for r in synciq.list_target_records(client)}
