@@ -182,10 +182,9 @@ class ResyncRunner:
                 raise
             result["actions"].append("joined job %s (%s)" % (job.get("job_id"), err.message))
             return job.get("job_id")
-        if answer.get("job_id") is not None:
-            return answer["job_id"]
-        job = synciq.active_job(self.owner, name)
-        return job.get("job_id") if job else answer.get("id")
+        # OneFS answers with the policy as "id", not the job's number: the group's next read of the
+        # active jobs (or, for a job that ended first, its report) supplies it - no GET per policy.
+        return answer.get("job_id")
 
 
 def read_group_state(owner, peer, names, owner_guid):
@@ -244,6 +243,7 @@ class ResyncGroup:
                 for entry in self._in("pending", "running"):
                     self._fail(entry, "resync_prep of %s did not end (%s): %s" % (
                         entry["plan"]["name"], self._described(entry), err))
+            self._fill_job_ids()
         waited = round(runner._clock() - started, 3)
         outcomes = []
         for entry in self.entries:
@@ -258,6 +258,19 @@ class ResyncGroup:
     def _fail(self, entry, message):
         entry["status"] = "failed"
         entry["error"] = message
+
+    def _fill_job_ids(self):
+        """Numbers of jobs that ended before a cycle saw them, from one list of the reports."""
+        missing = [e for e in self.entries if e["status"] == "done" and e["result"]["job_id"] is None
+                   and RESYNC in e["plan"]["actions"]]
+        if not missing:
+            return
+        found = synciq.reports_by_policy(self.runner.owner, per_policy=2, names=[e["plan"]["name"] for e in missing])
+        for entry in missing:
+            for report in found.get(entry["plan"]["name"]) or []:
+                if synciq.job_action(report) == RESYNC:
+                    entry["result"]["job_id"] = report.get("job_id")
+                    break
 
     @staticmethod
     def _described(entry):
@@ -279,6 +292,8 @@ class ResyncGroup:
         name = entry["plan"]["name"]
         entry["seen"] = seen
         entry["result"]["record_state"] = record_state(seen["record"])
+        if entry["result"]["job_id"] is None and seen["job"] is not None and synciq.job_action(seen["job"]) == RESYNC:
+            entry["result"]["job_id"] = seen["job"].get("job_id")
         if _done(name, seen["policy"], seen["record"], seen["reverse"], seen["job"]):
             entry["status"] = "done"
             return

@@ -60,6 +60,10 @@ def test_resync_prep_creates_mirrors_once_and_check_mode_writes_nothing(onefs):
     for result in done["results"]:
         assert result["changed"] and result["record_state"] == "resync_policy_created"
         assert result["mirror"] == result["name"] + "_mirror" and isinstance(result["job_id"], int)
+    # the job numbers come from the group's lists of jobs or reports, not from a GET per policy
+    per_policy_reads = [r["path"] for r in onefs.requests() if r["method"] == "GET"
+                        and r["path"].rsplit("/", 1)[-1] in ("fin-ap", "eng-src")]
+    assert per_policy_reads == []
     for name in ("fin-ap", "eng-src"):
         assert record(onefs, "target", name)["failover_failback_state"] == "resync_policy_created"
         assert policy(onefs, "target", name + "_mirror")["enabled"] is True
