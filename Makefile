@@ -221,7 +221,8 @@ ee: build tree
 	@echo "== ansible-builder create -> build/ee"
 	@rm -rf build/ee build/ee-input && mkdir -p build/ee-input
 	@cp $(TARBALL) build/ee-input/onefs-dr.tar.gz
-	$(BIN)/ansible-builder create -f execution-environment.yml --context build/ee
+	@# --output-filename: with docker on the PATH ansible-builder would write a Dockerfile instead
+	$(BIN)/ansible-builder create -f execution-environment.yml --context build/ee --output-filename Containerfile
 	@test -s build/ee/_build/collections/onefs-dr.tar.gz || { echo "ee: the collection tarball is not in the build context"; exit 1; }
 	@grep -q '^ARG EE_BASE_IMAGE=' build/ee/Containerfile || { echo "ee: EE_BASE_IMAGE is not a build argument"; exit 1; }
 	@$(BIN)/ansible-builder introspect --sanitize build/collections > build/ee-introspect.txt
