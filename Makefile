@@ -47,7 +47,7 @@ export PYTHONDONTWRITEBYTECODE := 1
 QUIET_PIP := sed -u "/^WARNING: Location '.*' is ignored: it is neither a file nor a directory/d"
 
 .PHONY: help venv tree unit mocktest integration sanity lint build importer install-check changelog-lint \
-        molecule test beside-integration demo docs ee ee-image bench bench-failover clean distclean
+        molecule test package-checks demo docs ee ee-image bench bench-failover clean distclean
 
 help:
 	@echo "onefs.dr targets:"
@@ -62,7 +62,7 @@ help:
 	@echo "  make build           ansible-galaxy collection build -> $(DIST)"
 	@echo "  make importer        galaxy-importer on the tarball (fails on ERROR/WARNING)"
 	@echo "  make install-check   the README's try-it steps in a clean venv: tarball install, simulator, readiness playbook"
-	@echo "  make beside-integration  sanity, importer, install-check, docs, molecule (make test runs them beside the integration tests)"
+	@echo "  make package-checks  sanity, importer, install-check, docs (make test runs them beside the integration tests)"
 	@echo "  make integration     pytest tests/integration (ansible-playbook against the mock)"
 	@echo "  make chaos-quick     pytest tests/chaos, CHAOS_MODE=quick: seeded subset of the chaos suite (a make test step)"
 	@echo "  make chaos           the whole chaos suite: 3-minute outages, CHAOS_TRIALS (20) kill trials per role (long)"
@@ -186,18 +186,18 @@ ci-extras-wait:
 # Fast failures first; the slow, cold-cache steps last. Stops at the first failing step;
 # `make test KEEP_GOING=1` runs every step and lists the failed ones at the end.
 # bg:STEP starts STEP in the background (its output in build/test-STEP.log) and wait:STEP waits
-# for it and prints that output. The integration and chaos tests keep about one and a half of
-# the two cores busy (they wait on the simulator's jobs the rest of the time); the package checks
-# (one core) and then Molecule run beside them in one background chain, which fills that idle
-# time. A step left running in the background when the loop stops early is waited for, never
-# orphaned. chaos-quick needs none of .ci/run's background installs: it runs before the wait.
-TEST_STEPS := changelog-lint unit mocktest build ee lint bg:beside-integration chaos-quick ci-extras-wait \
-  integration wait:beside-integration demo
-BESIDE_INTEGRATION := sanity importer install-check docs ci-extras-wait molecule
+# for it and prints that output: the package checks (sanity, importer, install-check, docs) use
+# one core, the integration tests about one and a half of the two, so running them side by side
+# saves most of the checks' time. A step left running in the background when the loop stops
+# early is waited for, never orphaned.
+# chaos-quick needs none of .ci/run's background installs: it runs before the wait for them.
+TEST_STEPS := changelog-lint unit mocktest build ee lint bg:package-checks chaos-quick ci-extras-wait \
+  integration wait:package-checks molecule demo
+PACKAGE_CHECKS := sanity importer install-check docs
 
-# The steps make test runs in the background, one after another; stops at the first failure.
-beside-integration: venv tree
-	@for t in $(BESIDE_INTEGRATION); do \
+# The single-core checks of the built collection, one after another; stops at the first failure.
+package-checks: venv tree
+	@for t in $(PACKAGE_CHECKS); do \
 	  t0=$$(date +%s); \
 	  if $(MAKE) $$t; then echo "== $$t ok ($$(( $$(date +%s) - t0 )) s)"; \
 	  else echo "== $$t FAILED ($$(( $$(date +%s) - t0 )) s)"; exit 1; fi; \
