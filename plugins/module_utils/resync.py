@@ -265,12 +265,9 @@ class ResyncGroup:
                    and RESYNC in e["plan"]["actions"]]
         if not missing:
             return
-        found = synciq.reports_by_policy(self.runner.owner, per_policy=2, names=[e["plan"]["name"] for e in missing])
+        ids = synciq.job_ids_from_reports(self.runner.owner, [e["plan"]["name"] for e in missing], RESYNC)
         for entry in missing:
-            for report in found.get(entry["plan"]["name"]) or []:
-                if synciq.job_action(report) == RESYNC:
-                    entry["result"]["job_id"] = report.get("job_id")
-                    break
+            entry["result"]["job_id"] = ids.get(entry["plan"]["name"])
 
     @staticmethod
     def _described(entry):

@@ -399,6 +399,18 @@ def report_error(report):
     return "; ".join(errors) or None
 
 
+def job_ids_from_reports(client, names, action):
+    """``{policy name: job number}`` of the newest ``action`` job of each policy in ``names``, from one
+    list of the reports: for jobs that ended before a group's poll saw them running."""
+    found = reports_by_policy(client, per_policy=2, names=names)
+    ids = {}
+    for name in names:
+        report = next((r for r in found.get(name) or [] if job_action(r) == action), None)
+        if report is not None:
+            ids[name] = report.get("job_id")
+    return ids
+
+
 def point_in_time(report, name=None):
     """The point in time a finished sync reached, as the modules return it."""
     return {
@@ -1285,9 +1297,8 @@ class TargetGroup:
                    and e["status"] == "done"]
         if not missing:
             return
-        found = reports_by_policy(self.client, per_policy=2, names=[e["plan"]["record"]["name"] for e in missing])
+        # one state per group, so one job action (JOB_FOR_STATE) for every record in it
+        ids = job_ids_from_reports(self.client, [e["plan"]["record"]["name"] for e in missing],
+                                   missing[0]["plan"]["job"])
         for entry in missing:
-            for report in found.get(entry["plan"]["record"]["name"]) or []:
-                if job_action(report) == entry["plan"]["job"]:
-                    entry["result"]["job_id"] = report.get("job_id")
-                    break
+            entry["result"]["job_id"] = ids.get(entry["plan"]["record"]["name"], entry["result"]["job_id"])
