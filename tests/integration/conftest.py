@@ -154,3 +154,25 @@ def onefs(mock, tmp_path):
     harness._control("POST", "/_mock/reset")
     harness.clear_log()
     return harness
+
+
+SLOW_TESTS = Path(__file__).with_name("slow_tests.txt")
+
+
+def _known_durations():
+    durations = {}
+    for line in SLOW_TESTS.read_text().splitlines():
+        if line.strip() and not line.startswith("#"):
+            seconds, test_id = line.split(" ", 1)
+            durations[test_id] = float(seconds)
+    return durations
+
+
+def pytest_collection_modifyitems(config, items):
+    """Longest tests first (slow_tests.txt): the run ends when its last test ends."""
+    durations = _known_durations()
+
+    def expected(item):
+        return durations.get(item.nodeid.split("tests/integration/", 1)[-1], 0.0)
+
+    items.sort(key=expected, reverse=True)   # stable: the others keep their order
