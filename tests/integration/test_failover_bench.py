@@ -65,3 +65,25 @@ def test_generated_baseline_playbooks_pass_a_syntax_check(tmp_path):
                                "localhost,", str(path)], capture_output=True, text=True, timeout=120, env=env,
                               check=False)
         assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_the_pipeline_job_time_overlaps_the_clusters_and_never_beats_one_policy(tmp_path):
+    sys.path.insert(0, str(SCRIPT.parent))
+    try:
+        import failover_bench  # pylint: disable=import-outside-toplevel
+    finally:
+        sys.path.remove(str(SCRIPT.parent))
+    opts = failover_bench.parse_args(["--job-s", "2", "--fofb-s", "1"])
+    piped = failover_bench.pipelined_jobs_s
+    # one wave: one policy's own chain, sync 2 s + allow_write 1 s; failback 1 + 2 + 1 + 1 s
+    assert piped(50, "failover", opts) == 3.0
+    assert piped(50, "failback", opts) == 5.0
+    # 100 policies, 50 slots per cluster: the second wave's syncs (source, 2-4 s) overlap the first
+    # wave's allow_writes (target, 2-3 s): 5 s instead of the 6 s of two steps of two waves each
+    assert piped(100, "failover", opts) == 5.0
+    # failback: the target carries 3 s of jobs per policy: 100 x 3 / 50 = 6 s, plus the first
+    # resync_prep on the source before any target job can start
+    assert piped(100, "failback", opts) == 7.0
+    for count in (1, 10, 100, 500):
+        stepwise = -(-count // 50) * 3.0
+        assert 3.0 <= piped(count, "failover", opts) <= stepwise
