@@ -37,7 +37,7 @@ print(*[s.getsockname()[1] for s in socks])')
 export ONEFS_MOCK_SOURCE_PORT=$SOURCE_PORT ONEFS_MOCK_TARGET_PORT=$TARGET_PORT
 export ONEFS_MOCK_CERT_DIR=$WORK/certs ONEFS_DR_RECORD_DIR=$WORK/records
 "$WORK/venv/bin/onefs-mock" --cluster "source=127.0.0.1:$SOURCE_PORT" --cluster "target=127.0.0.1:$TARGET_PORT" \
-  --seed tests/mock_api/scenarios/demo.yml --cert-dir "$ONEFS_MOCK_CERT_DIR" >"$WORK/mock.log" 2>&1 &
+  --seed demo --cert-dir "$ONEFS_MOCK_CERT_DIR" >"$WORK/mock.log" 2>&1 &
 MOCK_PID=$!
 for _ in $(seq 1 100); do
   [ "$(grep -c '^ready ' "$WORK/mock.log" 2>/dev/null)" = 2 ] && break

@@ -15,7 +15,11 @@ import os
 from pathlib import Path
 from typing import Any, Dict, Optional, Union
 
-SCENARIO_DIR = Path(__file__).resolve().parent.parent / "scenarios"
+# The built-in scenarios: tests/mock_api/scenarios in the source tree (and an editable install); a
+# wheel or a plain `pip install` ships the same files as onefs_mock/scenarios (pyproject.toml).
+SOURCE_SCENARIO_DIR = Path(__file__).resolve().parent.parent / "scenarios"
+PACKAGED_SCENARIO_DIR = Path(__file__).resolve().parent / "scenarios"
+SCENARIO_DIR = SOURCE_SCENARIO_DIR if SOURCE_SCENARIO_DIR.is_dir() else PACKAGED_SCENARIO_DIR
 
 DEFAULT_USERS = [
     {"name": "admin", "password": "admin", "role": "admin"},
@@ -76,7 +80,7 @@ def load_scenario(source: Union[None, str, Path, Dict[str, Any]]) -> Dict[str, A
 
 
 def scenario_dirs():
-    """Where built-in scenarios live: $ONEFS_MOCK_SCENARIOS, next to the package (source tree), ./scenarios."""
+    """Where built-in scenarios live: $ONEFS_MOCK_SCENARIOS, the source tree or the installed package, ./scenarios."""
     dirs = [Path(os.environ["ONEFS_MOCK_SCENARIOS"])] if os.environ.get("ONEFS_MOCK_SCENARIOS") else []
     return dirs + [SCENARIO_DIR, Path.cwd() / "scenarios"]
 
