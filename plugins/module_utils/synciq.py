@@ -511,6 +511,8 @@ class _Entry:
         self.retries = 0
         self.misses = 0
         self.baseline_id = None
+        self.expected_s = None      # how long its job should take: its last successful sync's duration
+        self.started_at = None      # clock() when this call started its job (None for a joined job)
         self.report = None
         self.error = None
         self.actions = []
@@ -559,6 +561,7 @@ class GroupSync:
         self._clock = clock
         self._sleep = sleep
         self._now = now
+        self._ended_durations = []   # OneFS durations (s) of the jobs this call saw end successfully
         self.waited_s = 0.0
 
     # -- the run ------------------------------------------------------------------
@@ -585,6 +588,7 @@ class GroupSync:
             reports = found.get(entry.name) or []
             baseline = reports[0] if reports else None
             entry.baseline_id = baseline.get("id") if baseline else None
+            entry.expected_s = _job_seconds(baseline)
             if self.since is not None and _synced_since(baseline, self.since):
                 entry.status = "done"
                 entry.report = baseline
@@ -617,7 +621,8 @@ class GroupSync:
         try:
             wait_for(cycle, lambda _: not self._in("pending", "running"), self.timeout, self.poll_interval,
                      describe="the sync jobs of %d policies" % len(self.entries),
-                     clock=self._clock, sleep=self._sleep, cluster=getattr(self.client, "name", None))
+                     clock=self._clock, sleep=self._sleep, cluster=getattr(self.client, "name", None),
+                     expected_in=self._next_end_in)
         except WaitTimeoutError:
             self._time_out()
         except OnefsError as err:
@@ -650,6 +655,7 @@ class GroupSync:
             return entry
         entry.status = "running"
         entry.started = entry.changed = True
+        entry.started_at = self._clock()
         entry.job_id = (answer or {}).get("job_id")
         entry.actions.append("start job")
         return entry
@@ -698,6 +704,25 @@ class GroupSync:
             self._settle(entry, found.get(entry.name) or [])
         return True
 
+    def _next_end_in(self):
+        """Seconds until the soonest expected end of a job this call started (None: nothing to expect).
+
+        A job is expected to take as long as its policy's last successful sync, or else as long as
+        the typical job of this group that already ended (the jobs of a wave tend to end together).
+        A job well past its expected end (by half of it) no longer counts: back off as usual.
+        """
+        typical = sorted(self._ended_durations)[len(self._ended_durations) // 2] if self._ended_durations else None
+        now = self._clock()
+        soonest = None
+        for entry in self._in("running"):
+            expected = entry.expected_s or typical
+            if entry.started_at is None or not expected:
+                continue
+            left = entry.started_at + expected - now
+            if left >= -expected / 2.0 and (soonest is None or left < soonest):
+                soonest = left
+        return soonest
+
     def _reports_of(self, entries, per_policy):
         if len(entries) > 2:
             return reports_by_policy(self.client, per_policy=per_policy, names=[e.name for e in entries])
@@ -714,9 +739,19 @@ class GroupSync:
         entry.job_id = report.get("job_id", entry.job_id)
         if report.get("state") in SUCCESS_STATES:
             entry.status = "done"
+            if _job_seconds(report):
+                self._ended_durations.append(_job_seconds(report))
             return
         entry.fail("policy %s: sync job %s ended %s: %s" % (
             entry.name, entry.job_id, report.get("state"), report_error(report) or "no error message"))
+
+
+def _job_seconds(report):
+    """A successful sync report's ``duration`` in seconds, when there is a usable one (else None)."""
+    if not report or not is_sync_report(report) or report.get("state") not in SUCCESS_STATES:
+        return None
+    duration = report.get("duration")
+    return float(duration) if isinstance(duration, (int, float)) and duration > 0 else None
 
 
 def started_since(report, since):

@@ -21,13 +21,17 @@ def _state_text(value, limit=300):
 
 
 def wait_for(fetch, done, timeout, poll_interval, max_interval=None, describe="the wanted state",
-             failed=None, clock=time.monotonic, sleep=time.sleep, state=None, cluster=None):
+             failed=None, clock=time.monotonic, sleep=time.sleep, state=None, cluster=None, expected_in=None):
     """Call ``fetch()`` until ``done(value)``; the last value.
 
     * The interval starts at ``poll_interval`` and grows ×1.5 up to
       ``max_interval`` (default 4 × ``poll_interval``) while the observed
       state (``state(value)``, default the value itself) stays the same; it
       drops back to ``poll_interval`` as soon as the state changes.
+    * ``expected_in()``: seconds until the next change is expected (None: no
+      idea). A wait that would run past that moment is cut short to it, never
+      below ``poll_interval``: the back-off does not overshoot a job's end by
+      up to ``max_interval`` when the job's duration is known.
     * ``failed(value)`` true (a message string, or True) stops at once with
       WaitFailedError: no point waiting for a job that already failed.
     * After ``timeout`` seconds: WaitTimeoutError naming what was waited for
@@ -59,6 +63,13 @@ def wait_for(fetch, done, timeout, poll_interval, max_interval=None, describe="t
         else:
             interval = poll_interval
         previous = current
-        sleep(min(interval, remaining))
+        sleep(min(_pause(interval, poll_interval, expected_in() if expected_in else None), remaining))
     raise WaitTimeoutError("timed out after %gs waiting for %s; last state: %s" % (timeout, describe, _state_text(value)),
                            describe=describe, last=value, timeout=timeout, cluster=cluster)
+
+
+def _pause(interval, poll_interval, expected_in):
+    """The back-off interval, cut short to an expected change (never under poll_interval)."""
+    if expected_in is None:
+        return interval
+    return min(interval, max(poll_interval, expected_in))

@@ -115,3 +115,22 @@ def test_bounded_even_if_the_clock_does_not_move():
 def test_real_clock_short_wait():
     fetch = sequence([1, 2, 3])
     assert wait_for(fetch, lambda v: v == 3, timeout=5, poll_interval=0.01) == 3
+
+
+def test_an_expected_change_cuts_the_back_off_short_but_never_below_the_poll_interval():
+    clock = FakeClock()
+    fetch = sequence(["running"] * 6 + ["finished"])
+    job_ends_at = 10.0
+    wait_for(fetch, lambda v: v == "finished", timeout=1000, poll_interval=1, clock=clock, sleep=clock.sleep,
+             expected_in=lambda: job_ends_at - clock.now)
+    # back-off alone: 1, 1.5, 2.25, 3.375, 4, 4 (polls at 1, 2.5, 4.75, 8.125, 12.125: 2.1 s late);
+    # the expected end at 10 s cuts the fifth wait to 1.875, then the poll interval holds while overdue
+    assert clock.sleeps == pytest.approx([1, 1.5, 2.25, 3.375, 1.875, 1])
+
+
+def test_no_expectation_leaves_the_back_off_alone():
+    clock = FakeClock()
+    fetch = sequence(["running"] * 5 + ["finished"])
+    wait_for(fetch, lambda v: v == "finished", timeout=1000, poll_interval=2, clock=clock, sleep=clock.sleep,
+             expected_in=lambda: None)
+    assert clock.sleeps == pytest.approx([2, 3, 4.5, 6.75, 8])
