@@ -74,7 +74,10 @@ options:
     type: int
     default: 3600
   poll_interval:
-    description: Seconds between two poll cycles; it grows up to four times while nothing changes.
+    description:
+      - Seconds between two poll cycles; it grows up to four times while nothing changes.
+      - A wait never runs past the expected end of a running job (the duration of its policy's last successful sync,
+        or of the group's jobs that already ended), and never gets shorter than O(poll_interval).
     type: float
     default: 5.0
   disable_after_sync:
