@@ -493,6 +493,8 @@ def delete_target_record(client, record_id, force=False):
 
 
 # --------------------------------------------------------------------------- replication groups
+# Resolution of a report's duration: OneFS counts whole seconds.
+REPORT_SECONDS = 1.0
 # Poll cycles a finished job may go without its report before it counts as failed
 # (the report is written when the job leaves the active list; this absorbs a race).
 MAX_REPORT_MISSES = 5
@@ -708,8 +710,9 @@ class GroupSync:
         """Seconds until the soonest expected end of a job this call started (None: nothing to expect).
 
         A job is expected to take as long as its policy's last successful sync, or else as long as
-        the typical job of this group that already ended (the jobs of a wave tend to end together).
-        A job well past its expected end (by half of it) no longer counts: back off as usual.
+        the typical job of this group that already ended (the jobs of a wave tend to end together),
+        plus one second: reports count whole seconds, so a job reported at 2 s took up to 3. A job
+        well past its expected end (by half of it) no longer counts: back off as usual.
         """
         typical = sorted(self._ended_durations)[len(self._ended_durations) // 2] if self._ended_durations else None
         now = self._clock()
@@ -718,7 +721,7 @@ class GroupSync:
             expected = entry.expected_s or typical
             if entry.started_at is None or not expected:
                 continue
-            left = entry.started_at + expected - now
+            left = entry.started_at + expected + REPORT_SECONDS - now
             if left >= -expected / 2.0 and (soonest is None or left < soonest):
                 soonest = left
         return soonest
