@@ -624,8 +624,7 @@ def bound_section(opts):
               "jobs with the target's: its job time, computed (not built, not measured):" % opts.max_running_jobs,
               "", "| N | job time, step by step: failover + failback s | per-policy pipeline s |", "|---:|---:|---:|"]
     for count in opts.sizes:
-        stepwise = math.ceil(count / float(opts.max_running_jobs)) * sum(
-            job_times(opts)[kind] for operation in opts.operations for _, kind in JOB_STAGES[operation])
+        stepwise = lower_bound(count, opts)["jobs_s"]
         piped = sum(pipelined_jobs_s(count, operation, opts) for operation in opts.operations)
         lines.append("| %d | %.1f | %.1f |" % (count, stepwise, piped))
     return lines

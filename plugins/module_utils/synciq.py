@@ -742,8 +742,9 @@ class GroupSync:
         entry.job_id = report.get("job_id", entry.job_id)
         if report.get("state") in SUCCESS_STATES:
             entry.status = "done"
-            if _job_seconds(report):
-                self._ended_durations.append(_job_seconds(report))
+            seconds = _job_seconds(report)
+            if seconds:
+                self._ended_durations.append(seconds)
             return
         entry.fail("policy %s: sync job %s ended %s: %s" % (
             entry.name, entry.job_id, report.get("state"), report_error(report) or "no error message"))
