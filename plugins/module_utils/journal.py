@@ -13,11 +13,13 @@ on the clusters, written through the namespace API:
 ``/ifs/.onefs_dr/<pair>/open.json``       the unfinished run of each operation (what ``start`` resumes)
 ``/ifs/.onefs_dr/<pair>/runs/<id>.json``  the run record (plan, steps, result)
 
-Every file is written to the target first (it is the cluster that must be
-up for any DR operation), then to the source when it answers; a source that
-does not answer (unplanned failover) is recorded in ``skipped`` and left out.
-The lock is created on the target with ``overwrite=false``, which OneFS
-refuses with 409 when the file exists: two controllers cannot both take it.
+Every file is written to both clusters at once, and both copies are written
+before the next file; reads prefer the target (it is the cluster that must be
+up for any DR operation). A source that does not answer (unplanned failover)
+is recorded in ``skipped`` and left out. The lock alone is created on the
+target first, with ``overwrite=false``, which OneFS refuses with 409 when the
+file exists: two controllers cannot both take it; then it is copied to the
+source.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -34,6 +36,7 @@ import time
 import uuid
 
 from .errors import ConflictError, OnefsError, UnavailableError
+from .parallel import call_together
 
 ROOT = "/ifs/.onefs_dr"
 OPERATIONS = ("failover_planned", "failover_unplanned", "failover_test", "failback_discard_target",
@@ -252,19 +255,24 @@ class Journal:
                        query={"overwrite": "false"} if create else None)
 
     def write(self, path, data):
-        """Write ``data`` as JSON to the target, then to the source (skipped when down)."""
+        """Write ``data`` as JSON to both clusters at once (the source is skipped when down).
+
+        Both copies are written before the next file: a crash between two files leaves each
+        cluster with the same files. Reads prefer the target's copy; only the lock is created
+        on the target first (:meth:`take_lock`), since that creation decides who holds it.
+        """
         self.writes.append(path)
         if self.check_mode:
             return
-        self._put(self.target, path, data)
-        self._on_source(lambda client: self._put(client, path, data))
+        call_together(lambda: self._put(self.target, path, data),
+                      lambda: self._on_source(lambda client: self._put(client, path, data)))
 
     def remove(self, path):
         self.writes.append("delete " + path)
         if self.check_mode:
             return
-        self.target.delete_raw(path)
-        self._on_source(lambda client: client.delete_raw(path))
+        call_together(lambda: self.target.delete_raw(path),
+                      lambda: self._on_source(lambda client: client.delete_raw(path)))
 
     # -- lock ----------------------------------------------------------------------
     def lock(self):
@@ -356,7 +364,8 @@ class Journal:
 
     # -- schedules ----------------------------------------------------------------
     def cached_schedules(self):
-        return merge_caches(self.read(schedules_path(self.pair)), self.read(schedules_path(self.pair), "source"))
+        path = schedules_path(self.pair)
+        return merge_caches(*call_together(lambda: self.read(path), lambda: self.read(path, "source")))
 
     def cache_schedules(self, schedules, run_id):
         """Add the policies not cached yet (first cache wins); returns ``(cache, added names)``."""
@@ -379,12 +388,16 @@ class Journal:
         return gone
 
     # -- runs ---------------------------------------------------------------------
+    def run_index(self):
+        """``open.json``: ``{runs: {operation: open run id}, last: {operation: last run finished ok}}``."""
+        return self.read(open_path(self.pair)) or {}
+
     def open_runs(self):
-        return (self.read(open_path(self.pair)) or {}).get("runs") or {}
+        return self.run_index().get("runs") or {}
 
     def last_runs(self):
         """Per operation the last run finished ``ok``: ``{run_id, ended, policies}``."""
-        return (self.read(open_path(self.pair)) or {}).get("last") or {}
+        return self.run_index().get("last") or {}
 
     def set_open(self, operation, run_id, finished=None):
         """Mark the open run of ``operation`` (None: closed; ``finished`` = the record that ended ok)."""
@@ -514,8 +527,8 @@ def finish_run(journal, run_id, status, updates, record_dir=None, forget_schedul
     A run that ends ``failed`` stays open: the next ``start`` of the same
     operation resumes it (with the schedules cached by the first try).
     """
-    record = update_record(_record_or_fail(journal, run_id), updates)
-    held = journal.lock()
+    found, held = call_together(lambda: _record_or_fail(journal, run_id), journal.lock)
+    record = update_record(found, updates)
     if held is not None and held.get("run_id") != run_id:
         raise JournalError("the lock of pair %s is held by %s, not by run %s; not finishing it"
                            % (journal.pair, describe_lock(held, journal.now()), run_id), cluster="target")
@@ -538,8 +551,9 @@ def finish_run(journal, run_id, status, updates, record_dir=None, forget_schedul
 
 def load_run(journal, operation=None, run_id=None):
     """What the journal holds, without writing: the run, the lock, the cached schedules."""
-    wanted = run_id or (journal.open_runs().get(operation) if operation else None)
-    record = journal.record(wanted) if wanted else None
-    return {"run_id": record["run_id"] if record else None, "record": record, "lock": journal.lock(),
-            "schedules": journal.cached_schedules(), "open_runs": journal.open_runs(),
-            "last_runs": journal.last_runs()}
+    index = journal.run_index()
+    wanted = run_id or ((index.get("runs") or {}).get(operation) if operation else None)
+    record, lock, schedules = call_together(lambda: journal.record(wanted) if wanted else None,
+                                            journal.lock, journal.cached_schedules)
+    return {"run_id": record["run_id"] if record else None, "record": record, "lock": lock,
+            "schedules": schedules, "open_runs": index.get("runs") or {}, "last_runs": index.get("last") or {}}

@@ -39,3 +39,18 @@ def run_each(items, fn, max_workers=10, name_of=str):
     with ThreadPoolExecutor(max_workers=workers) as pool:
         futures = [pool.submit(_run_one, fn, item, name) for item, name in zip(items, names)]
         return [future.result() for future in futures]
+
+
+def call_together(*calls):
+    """Run independent calls that take no argument at once; their values, in order.
+
+    For reads that do not depend on each other (the lists of two clusters, a policy list and
+    the active jobs): one round trip instead of one per read. Every call ends before the
+    first failure (in call order) is raised.
+    """
+    outcomes = run_each(list(enumerate(calls)), lambda pair: pair[1](), max_workers=len(calls),
+                        name_of=lambda pair: str(pair[0]))
+    for outcome in outcomes:
+        if not outcome.ok:
+            raise outcome.error
+    return [outcome.value for outcome in outcomes]

@@ -25,7 +25,7 @@ import time
 from . import synciq
 from .drstate import CLUSTER_CONFIG, base_name, cluster_identity, mirror_name
 from .errors import ConflictError, OnefsError
-from .parallel import run_each
+from .parallel import call_together, run_each
 from .waiter import wait_for
 
 RESYNC = "resync_prep"
@@ -76,12 +76,10 @@ def _done(name, policy, record, reverse, job):
 
 
 def read_policy_state(owner, peer, name, owner_guid):
-    return {
-        "policy": synciq.get_policy(owner, name),
-        "record": peer_record(peer, name, owner_guid),
-        "reverse": synciq.get_policy(peer, reverse_name(name)),
-        "job": synciq.active_job(owner, name),
-    }
+    policy, record, reverse, job = call_together(
+        lambda: synciq.get_policy(owner, name), lambda: peer_record(peer, name, owner_guid),
+        lambda: synciq.get_policy(peer, reverse_name(name)), lambda: synciq.active_job(owner, name))
+    return {"policy": policy, "record": record, "reverse": reverse, "job": job}
 
 
 def plan_resync(owner, peer, name, owner_guid, enable_first=False, seen=None):
@@ -188,12 +186,14 @@ class ResyncRunner:
 
 
 def read_group_state(owner, peer, names, owner_guid):
-    """``{name: {policy, record, reverse, job}}`` for a group, in four list calls whatever its size."""
-    policies = dict((p.get("name"), p) for p in synciq.list_policies(owner))
-    reverses = dict((p.get("name"), p) for p in synciq.list_policies(peer))
-    jobs = synciq.active_jobs(owner)
+    """``{name: {policy, record, reverse, job}}`` for a group: four list calls whatever its size, sent at once."""
+    owner_policies, peer_policies, jobs, peer_records = call_together(
+        lambda: synciq.list_policies(owner), lambda: synciq.list_policies(peer),
+        lambda: synciq.active_jobs(owner), lambda: synciq.list_target_records(peer))
+    policies = dict((p.get("name"), p) for p in owner_policies)
+    reverses = dict((p.get("name"), p) for p in peer_policies)
     records = {}
-    for record in synciq.list_target_records(peer):
+    for record in peer_records:
         records.setdefault(record.get("name"), []).append(record)
     seen = {}
     for name in names:

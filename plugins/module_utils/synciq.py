@@ -29,7 +29,7 @@ import re
 import time
 
 from .errors import NotFoundError, OnefsError, WaitTimeoutError
-from .parallel import run_each
+from .parallel import call_together, run_each
 from .waiter import wait_for
 
 POLICIES = "/platform/14/sync/policies"
@@ -570,8 +570,10 @@ class GroupSync:
     def run(self):
         """Sync every policy; returns one result per policy, in input order."""
         if self.entries:
-            self._read_baseline()
-            self._join_active(active_jobs(self.client))
+            reports, jobs = call_together(lambda: self._reports_of(self.entries, per_policy=1),
+                                          lambda: active_jobs(self.client))
+            self._read_baseline(reports)
+            self._join_active(jobs)
             if not self.check_mode:
                 self._drive()
             else:
@@ -583,9 +585,8 @@ class GroupSync:
     def _in(self, *statuses):
         return [entry for entry in self.entries if entry.status in statuses]
 
-    def _read_baseline(self):
+    def _read_baseline(self, found):
         """The newest report of each policy before this call (tells new reports from old ones)."""
-        found = self._reports_of(self.entries, per_policy=1)
         for entry in self.entries:
             reports = found.get(entry.name) or []
             baseline = reports[0] if reports else None

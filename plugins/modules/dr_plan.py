@@ -268,6 +268,7 @@ moves:
 from ansible_collections.onefs.dr.plugins.module_utils import drstate, journal, plan
 from ansible_collections.onefs.dr.plugins.module_utils.connection import peer_given
 from ansible_collections.onefs.dr.plugins.module_utils.module import OnefsModule
+from ansible_collections.onefs.dr.plugins.module_utils.parallel import call_together
 
 MAX_WORKERS = 32
 
@@ -335,7 +336,8 @@ def read_journal(onefs, source_visible):
         return {}
     book = journal.Journal(onefs.client, onefs.peer_client if source_visible else None, params["pair"],
                            source_required=False)
-    return {"schedules": book.cached_schedules(), "open_runs": book.open_runs(), "last_runs": book.last_runs()}
+    schedules, index = call_together(book.cached_schedules, book.run_index)
+    return {"schedules": schedules, "open_runs": index.get("runs") or {}, "last_runs": index.get("last") or {}}
 
 
 def run(onefs):

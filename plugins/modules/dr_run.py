@@ -17,8 +17,9 @@ description:
     C(/ifs/.onefs_dr/<pair>/) on the clusters through the namespace API, so that a run whose controller died
     (an AWX job container that was killed) can be resumed from any controller.
   - Runs against the B(original target) cluster of the pair, with O(peer) = the original source. Every file is
-    written to the target first, then to the source; with O(peer_required=false) a source that does not answer
-    (unplanned failover) is skipped and named in RV(journal_skipped).
+    written to both clusters at once, each file on both before the next one; reads prefer the target's copy. The
+    lock alone is created on the target first, then copied to the source. With O(peer_required=false) a source
+    that does not answer (unplanned failover) is skipped and named in RV(journal_skipped).
   - O(action=start) takes the pair's lock (a file created with C(overwrite=false), which only one controller can
     create), creates a run or resumes the unfinished run of the same O(operation), caches the original schedules of
     the policies (B(first cache wins) - a policy already cached keeps its first entry, so a re-run after the

@@ -67,7 +67,7 @@ def test_start_caches_schedules_on_both_clusters_then_finish_writes_the_record(o
         cache = read_file(onefs, cluster, ROOT + "/schedules.json")["policies"]
         assert cache["fin-ap"]["schedule"] == "when-source-modified"
         assert read_file(onefs, cluster, ROOT + "/runs/%s.json" % run_id)["status"] == "running"
-    # target first, then source, for every file
+    # the lock is created on the target first (overwrite=false), then copied to the source
     order = [(w["cluster"], w["path"]) for w in journal_writes(onefs)]
     writes = sorted(journal_writes(onefs), key=lambda w: w["seq"]) if all("seq" in w for w in journal_writes(onefs)) else None
     assert order and writes is not None
