@@ -399,11 +399,14 @@ class Journal:
         """Per operation the last run finished ``ok``: ``{run_id, ended, policies}``."""
         return self.run_index().get("last") or {}
 
-    def set_open(self, operation, run_id, finished=None):
-        """Mark the open run of ``operation`` (None: closed; ``finished`` = the record that ended ok)."""
-        data = self.read(open_path(self.pair)) or {}
-        runs = data.get("runs") or {}
-        last = data.get("last") or {}
+    def set_open(self, operation, run_id, finished=None, index=None):
+        """Mark the open run of ``operation`` (None: closed; ``finished`` = the record that ended ok).
+
+        ``index``: ``open.json`` as this run read it while holding the lock (no second read).
+        """
+        data = index if index is not None else self.run_index()
+        runs = dict(data.get("runs") or {})
+        last = dict(data.get("last") or {})
         if runs.get(operation) == run_id and finished is None:
             return
         if run_id is None:
@@ -454,15 +457,18 @@ def update_record(record, updates):
 
 
 def start_run(journal, operation, scope, plan, schedules, controller, user, lock_ttl, takeover=False,
-              run_id=None, test=False):
+              run_id=None, test=False, index=None):
     """Take the lock, create or resume the run, cache the schedules; ``dr_run action=start``.
 
     Returns ``{run_id, resumed, schedules, cached, record, lock}``.  Nothing is
     written before the lock is held; the schedules are cached before the
     record is written, so that a crash right after ``start`` keeps them.
+    ``index``: ``open.json`` when the caller read it already (see :meth:`Journal.run_index`).
     """
     now = journal.now()
-    resume_id = run_id or journal.open_runs().get(operation)
+    if index is None:
+        index = journal.run_index()
+    resume_id = run_id or (index.get("runs") or {}).get(operation)
     record = journal.record(resume_id) if resume_id else None
     if record is not None and (record.get("operation") != operation or record.get("status") == "ok"):
         if run_id:
@@ -489,7 +495,8 @@ def start_run(journal, operation, scope, plan, schedules, controller, user, lock
         record["schedules"] = dict(record.get("schedules") or {}, **scoped)
     record["journal_skipped"] = dict(journal.skipped)
     journal.save(record)
-    journal.set_open(operation, the_id)
+    # open.json as read above: only the lock holder writes it, and the lock is ours.
+    journal.set_open(operation, the_id, index=index)
     return {"run_id": the_id, "resumed": bool(record.get("resumes")), "schedules": scoped, "cached": added,
             "record": record, "lock": lock}
 
@@ -527,7 +534,7 @@ def finish_run(journal, run_id, status, updates, record_dir=None, forget_schedul
     A run that ends ``failed`` stays open: the next ``start`` of the same
     operation resumes it (with the schedules cached by the first try).
     """
-    found, held = call_together(lambda: _record_or_fail(journal, run_id), journal.lock)
+    found, held, index = call_together(lambda: _record_or_fail(journal, run_id), journal.lock, journal.run_index)
     record = update_record(found, updates)
     if held is not None and held.get("run_id") != run_id:
         raise JournalError("the lock of pair %s is held by %s, not by run %s; not finishing it"
@@ -540,7 +547,7 @@ def finish_run(journal, run_id, status, updates, record_dir=None, forget_schedul
     record["journal_skipped"] = dict(journal.skipped)
     journal.save(record)
     if status == "ok":
-        journal.set_open(record["operation"], None, finished=record)
+        journal.set_open(record["operation"], None, finished=record, index=index)
     if held is not None:
         journal.remove(lock_path(journal.pair))
     local = None

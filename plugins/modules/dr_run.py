@@ -298,6 +298,7 @@ from ansible_collections.onefs.dr.plugins.module_utils import journal, report, s
 from ansible_collections.onefs.dr.plugins.module_utils.connection import peer_given
 from ansible_collections.onefs.dr.plugins.module_utils.errors import UnavailableError
 from ansible_collections.onefs.dr.plugins.module_utils.module import OnefsModule
+from ansible_collections.onefs.dr.plugins.module_utils.parallel import call_together
 
 ARGUMENT_SPEC = dict(
     pair=dict(type="str", required=True),
@@ -398,11 +399,15 @@ def run(onefs):
     if action == "start":
         schedules = params["schedules"]
         if schedules is None and params["read_schedules"]:
-            schedules = source_schedules(onefs, params["policies"], None if "source" in book.skipped else source)
+            # The source's policies and the target's open.json at once (two clusters, one round trip).
+            schedules, index = call_together(lambda: source_schedules(onefs, params["policies"], source),
+                                             book.run_index)
+        else:
+            index = book.run_index()
         outcome = journal.start_run(
             book, params["operation"], {"policies": params["policies"] or [], "zone": params["zone"]},
             params["plan"], schedules or {}, controller, journal.user_name(), params["lock_ttl"],
-            takeover=params["takeover"], run_id=params["run_id"], test=params["test"])
+            takeover=params["takeover"], run_id=params["run_id"], test=params["test"], index=index)
         if any(updates.values()):
             journal.update_record(outcome["record"], updates)
             book.save(outcome["record"])
