@@ -53,6 +53,7 @@ if HAS_REQUESTS:
     import requests  # noqa: F401 pylint: disable=unused-import
 
 try:  # ansible-core >= 2.19: results and arguments carry a serialisation profile
+    from ansible.module_utils import _internal as module_utils_context
     from ansible.module_utils.common.json import Direction, get_module_encoder
 except ImportError:  # pragma: no cover - older ansible-core: run module processes
     get_module_encoder = None
@@ -176,6 +177,9 @@ def _run_child(module, payload, environment, stdout_fd, stderr_fd):
         signal.signal(signal.SIGINT, signal.SIG_DFL)
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
         os.environ.update({key: str(value) for key, value in environment.items()})
+        # module_utils behave as in a module process: a warning goes into the result, where the
+        # controller displays it, not to the worker's display queue, which the child cannot feed.
+        module_utils_context.is_controller = False
         # What AnsibleModule reads its arguments from (the module process sets them from stdin).
         basic._ANSIBLE_ARGS = payload
         basic._ANSIBLE_PROFILE = PROFILE

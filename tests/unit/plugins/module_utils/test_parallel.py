@@ -6,7 +6,7 @@ import time
 import pytest
 
 from ansible_collections.onefs.dr.plugins.module_utils.errors import NotFoundError
-from ansible_collections.onefs.dr.plugins.module_utils.parallel import run_each
+from ansible_collections.onefs.dr.plugins.module_utils.parallel import call_together, run_each
 
 
 def test_results_in_input_order_with_names():
@@ -56,3 +56,36 @@ def test_single_item_runs_in_the_calling_thread():
 
 def test_empty_input():
     assert run_each([], lambda x: x) == []
+
+
+@pytest.mark.timeout(20)
+def test_call_together_runs_the_calls_at_once_and_keeps_their_order():
+    # Three calls that each wait for all three to have started: they finish only if they overlap.
+    barrier = threading.Barrier(3, timeout=5)
+
+    def call(value):
+        def read():
+            barrier.wait()
+            return value
+        return read
+
+    assert call_together(call("policies"), call("jobs"), call("records")) == ["policies", "jobs", "records"]
+
+
+def test_call_together_raises_the_first_failure_after_every_call_ended():
+    ended = []
+
+    def slow_ok():
+        time.sleep(0.05)
+        ended.append("slow")
+        return 1
+
+    def not_found():
+        raise NotFoundError("no such file", status=404, cluster="target")
+
+    def other_failure():
+        raise ValueError("second")
+
+    with pytest.raises(NotFoundError):
+        call_together(not_found, slow_ok, other_failure)
+    assert ended == ["slow"]
