@@ -171,4 +171,13 @@ attributes:
     support: full
     membership:
       - onefs.dr.onefs
+  action:
+    description:
+      - Has an action plugin. On a local connection (where these API modules normally run) the module runs in a
+        fork of Ansible's worker process instead of a new Python process, which saves the AnsiballZ build and the
+        interpreter start-up of every task; results, C(no_log) and check mode are the same.
+      - It runs as a normal module process with another connection, C(become), C(async), an
+        C(ansible_python_interpreter) other than the controller's Python, or with the variable
+        C(onefs_dr_fork_modules=false).
+    support: full
 '''

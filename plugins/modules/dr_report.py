@@ -42,6 +42,12 @@ attributes:
     description: Runs on the host it is given (the controller with C(connection=local)).
     support: full
     platforms: posix
+  action:
+    description:
+      - Has an action plugin. On a local connection the module runs in a fork of Ansible's worker process instead
+        of a new Python process (see the other modules of the collection); elsewhere, or with
+        C(onefs_dr_fork_modules=false), as a normal module process.
+    support: full
 options:
   record:
     description:
