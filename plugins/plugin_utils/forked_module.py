@@ -158,7 +158,7 @@ def _same_python(interpreter):
 def _wait_for_child(pid):
     """The child's exit code; a task timeout or Ctrl-C while waiting kills the child first."""
     try:
-        _, status = os.waitpid(pid, 0)
+        status = os.waitpid(pid, 0)[1]
     except BaseException:
         os.kill(pid, signal.SIGKILL)
         os.waitpid(pid, 0)
@@ -187,12 +187,12 @@ def _run_child(module, payload, environment, stdout_fd, stderr_fd):
         code = 0
     except SystemExit as exit_:
         code = exit_.code if isinstance(exit_.code, int) else (0 if exit_.code is None else 1)
-    except BaseException:  # pylint: disable=broad-except - reported as the module's stderr
-        traceback.print_exc()
+    except BaseException:  # pylint: disable=broad-except
+        traceback.print_exc()  # the module's stderr, as from a module process
     finally:
         for stream in (sys.stdout, sys.stderr):
             try:
                 stream.flush()
-            except Exception:  # pylint: disable=broad-except - nothing left to report it to
-                pass
+            except Exception:  # pylint: disable=broad-except
+                pass  # nothing is left to report it to
         os._exit(code)

@@ -16,7 +16,6 @@ import yaml
 pytestmark = pytest.mark.timeout(300)
 
 
-
 def play(onefs, tasks, cluster="source", play_vars=None):
     return yaml.safe_dump([{"hosts": "localhost", "gather_facts": False, "vars": dict(play_vars or {}),
                             "module_defaults": {"group/onefs.dr.onefs": onefs.conn(cluster)},
