@@ -815,8 +815,8 @@ def write_results(path, rows, results, opts, info, started, elapsed, line):
     lines += bound_section(opts)
     lines += ["", "## Where the time goes", "", analysis, "", "### Measured per step (largest N)", ""]
     largest = results[-1]
-    lines += ["Columns: *start-up* = task start → its first API request (templating, AnsiballZ, Python start, "
-              "imports, login excluded); *API busy* = time with at least one request in flight; *idle* = time "
+    lines += ["Columns: *start-up* = task start → its first API request (templating, then the fork of the "
+              "worker, or AnsiballZ and a new Python for a module process; login excluded); *API busy* = time with at least one request in flight; *idle* = time "
               "inside the module between its first and last request with no request in flight (sleeps between "
               "polls, waits for jobs, client CPU).", ""]
     lines += steps_section(largest, opts)

@@ -36,6 +36,7 @@ import sys
 import tempfile
 import traceback
 
+from ansible.errors import AnsibleActionFail
 from ansible.module_utils import basic
 from ansible.module_utils.parsing.convert_bool import boolean
 from ansible.plugins.action import ActionBase
@@ -91,7 +92,7 @@ class ForkedModuleAction(ActionBase):
         host_vars = self._host_vars(task_vars)
         if get_module_encoder is None:
             return "ansible-core older than 2.19"
-        if not boolean(self._templar.template(host_vars.get(FORK_VAR, True)), strict=False):
+        if not self._fork_wanted(host_vars):
             return "%s is false" % FORK_VAR
         if self._task.async_val:
             return "async"
@@ -105,6 +106,13 @@ class ForkedModuleAction(ActionBase):
         if not HAS_REQUESTS:
             return "requests does not import in the controller's Python"
         return ""
+
+    def _fork_wanted(self, host_vars):
+        value = self._templar.template(host_vars.get(FORK_VAR, True))
+        try:
+            return boolean(value, strict=True)
+        except TypeError:
+            raise AnsibleActionFail("%s: must be true or false, got %r" % (FORK_VAR, value)) from None
 
     def _host_vars(self, task_vars):
         """The variables of the host the module runs for: the delegated one's under delegate_to."""

@@ -99,6 +99,14 @@ def test_a_bad_option_fails_naming_it_before_any_request(onefs):
     assert [r for r in onefs.requests("source") if not r["path"].startswith("/_mock")] == []
 
 
+def test_a_bad_fork_setting_fails_naming_it_before_any_request(onefs):
+    tasks = [{"name": "read", "onefs.dr.dr_info": {"gather": ["cluster"]}}]
+    rc, out, err = onefs.playbook(play(onefs, tasks, play_vars={"onefs_dr_fork_modules": "sometimes"}))
+    assert rc != 0
+    assert "onefs_dr_fork_modules: must be true or false, got 'sometimes'" in out
+    assert [r for r in onefs.requests("source") if not r["path"].startswith("/_mock")] == []
+
+
 def test_the_task_environment_reaches_the_module(onefs):
     conn = onefs.conn("source")
     password = conn.pop("password")
