@@ -22,9 +22,10 @@ The idea of running a module inside the worker comes from ansible.netcommon's
 a fork for isolation.
 
 A task runs as a normal module process instead when any of these holds: the connection is not
-local, ``become`` or ``async`` is used, ``ansible_python_interpreter`` names another Python
-than the controller's, ``requests`` does not import on the controller, the ansible-core is
-older than 2.19 (other result serialisation), or ``onefs_dr_fork_modules: false``.
+local, ``become`` or ``async`` is used, ``ansible_python_interpreter`` (or the configured
+interpreter) names another Python than the controller's, ``requests`` does not import on the
+controller, the ansible-core is older than 2.19 (other result serialisation), or
+``onefs_dr_fork_modules: false``.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ import sys
 import tempfile
 import traceback
 
+from ansible import constants as C
 from ansible.errors import AnsibleActionFail
 from ansible.module_utils import basic
 from ansible.module_utils.parsing.convert_bool import boolean
@@ -100,8 +102,8 @@ class ForkedModuleAction(ActionBase):
             return "connection %s is not local" % self._connection.transport
         if self._play_context.become:
             return "become"
-        interpreter = self._templar.template(host_vars.get("ansible_python_interpreter") or "")
-        if interpreter and not _same_python(interpreter):
+        interpreter = self._interpreter(host_vars)
+        if not interpreter.startswith("auto") and not _same_python(interpreter):
             return "ansible_python_interpreter is %s, not the controller's %s" % (interpreter, sys.executable)
         if not HAS_REQUESTS:
             return "requests does not import in the controller's Python"
@@ -113,6 +115,16 @@ class ForkedModuleAction(ActionBase):
             return boolean(value, strict=True)
         except TypeError:
             raise AnsibleActionFail("%s: must be true or false, got %r" % (FORK_VAR, value)) from None
+
+    def _interpreter(self, host_vars):
+        """The configured Python (the host variable, else ansible.cfg / ANSIBLE_PYTHON_INTERPRETER).
+
+        ``auto*`` (interpreter discovery, the default) leaves the choice to Ansible: on the
+        controller the fork takes the controller's Python, which is the one known to have
+        ``requests`` when this module imported.
+        """
+        configured = C.config.get_config_value("INTERPRETER_PYTHON", variables=host_vars)
+        return str(self._templar.template(configured) or "auto")
 
     def _host_vars(self, task_vars):
         """The variables of the host the module runs for: the delegated one's under delegate_to."""
@@ -157,8 +169,14 @@ class ForkedModuleAction(ActionBase):
 
 
 def _same_python(interpreter):
+    """Whether ``interpreter`` is the controller's own Python: the same file in the same directory.
+
+    A virtualenv's ``python`` is a symlink to the base interpreter, so the file alone would take
+    two virtualenvs (two sets of packages) for one; their ``bin`` directories tell them apart.
+    """
     try:
-        return os.path.samefile(interpreter, sys.executable)
+        return (os.path.samefile(os.path.dirname(interpreter) or os.curdir, os.path.dirname(sys.executable))
+                and os.path.samefile(interpreter, sys.executable))
     except OSError:
         return False
 

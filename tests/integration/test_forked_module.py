@@ -8,6 +8,7 @@ the module (no request after it); and the module's warnings reach the output.
 """
 
 import json
+import sys
 import time
 
 import pytest
@@ -153,3 +154,16 @@ def test_a_warning_of_the_module_reaches_the_output(onefs):
     assert "runs in a fork of the worker" in out
     assert "[WARNING]: validate_certs is false" in err
     assert any("validate_certs is false" in w for w in results_of(out, "info")["warnings"])
+
+
+def test_another_python_runs_a_module_process(onefs, tmp_path):
+    # A virtualenv-like directory whose python links to the controller's: the same file, but
+    # another bin directory, so possibly other packages - the fork cannot stand in for it.
+    other = tmp_path / "other-venv" / "bin"
+    other.mkdir(parents=True)
+    (other / "python").symlink_to(sys.executable)
+    tasks = [{"name": "read", "onefs.dr.dr_info": {"gather": ["cluster"]}, "register": "info"}]
+    rc, out, err = onefs.playbook(play(onefs, tasks, play_vars={"ansible_python_interpreter": str(other / "python")}),
+                                  args=["-vvv"])
+    assert rc == 0, out + err
+    assert "onefs.dr.dr_info runs as a module process (ansible_python_interpreter is %s" % (other / "python") in out

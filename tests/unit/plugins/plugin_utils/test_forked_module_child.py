@@ -88,3 +88,23 @@ def test_nothing_of_the_child_leaks_into_the_parent():
     assert dict(os.environ) == before
     assert basic._ANSIBLE_ARGS is None
     assert forked_module.module_utils_context.is_controller is controller
+
+
+def test_only_the_controllers_own_python_counts_as_the_same(tmp_path, monkeypatch):
+    # Two virtualenvs whose python links to one base interpreter: the same file, other packages.
+    base = tmp_path / "base" / "python3.11"
+    base.parent.mkdir()
+    base.write_text("")
+    venvs = []
+    for name in ("venv-a", "venv-b"):
+        (tmp_path / name / "bin").mkdir(parents=True)
+        for exe in ("python", "python3"):
+            (tmp_path / name / "bin" / exe).symlink_to(base)
+        venvs.append(tmp_path / name / "bin")
+    monkeypatch.setattr(sys, "executable", str(venvs[0] / "python"))
+    assert forked_module._same_python(str(venvs[0] / "python")) is True
+    assert forked_module._same_python(str(venvs[0] / "python3")) is True     # another name, same venv
+    assert forked_module._same_python(str(venvs[1] / "python")) is False     # another venv
+    assert forked_module._same_python(str(base)) is False                    # the base, without the venv
+    assert forked_module._same_python("/nonexistent/python") is False
+    assert forked_module._same_python("auto") is False                       # discovery: not known to be ours
