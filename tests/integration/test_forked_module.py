@@ -43,7 +43,7 @@ def write_log(onefs):
     for write in onefs.writes():
         path = "/".join(names.get(part, part) for part in write["path"].split("/"))
         found.append((write["cluster"], write["method"], path, json.dumps(write.get("body"), sort_keys=True)))
-    return found
+    return sorted(found)    # the policies are written in parallel: their order of arrival varies
 
 
 DISABLE_TWO = [
