@@ -30,6 +30,7 @@ controller, the ansible-core is older than 2.19 (other result serialisation), or
 
 from __future__ import annotations
 
+import inspect
 import json
 import os
 import signal
@@ -60,6 +61,11 @@ try:  # ansible-core >= 2.19: results and arguments carry a serialisation profil
     from ansible.module_utils.common.json import Direction, get_module_encoder
 except ImportError:  # pragma: no cover - older ansible-core: run module processes
     get_module_encoder = None
+
+# What the fork relies on from ActionBase: the result parser that takes that profile. Checked
+# once, so that a release that changes it falls back to module processes instead of failing.
+CORE_SUPPORTS_FORK = (get_module_encoder is not None
+                      and "profile" in inspect.signature(ActionBase._parse_returned_data).parameters)
 
 display = Display()
 
@@ -92,8 +98,8 @@ class ForkedModuleAction(ActionBase):
     def module_process_reason(self, task_vars):
         """Why this task needs a normal module process; '' when a fork of the worker will do."""
         host_vars = self._host_vars(task_vars)
-        if get_module_encoder is None:
-            return "ansible-core older than 2.19"
+        if not CORE_SUPPORTS_FORK:
+            return "this ansible-core's module result handling is not the one of 2.19"
         if not self._fork_wanted(host_vars):
             return "%s is false" % FORK_VAR
         if self._task.async_val:
