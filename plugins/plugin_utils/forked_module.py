@@ -15,7 +15,8 @@ The child runs the module's own ``main()`` with the same arguments the module pr
 get (``_update_module_args``), so AnsibleModule validates them, masks ``no_log`` values and
 writes its JSON result exactly as in a module process; the result goes through the same
 parser (``_parse_returned_data``). The child has its own globals, environment and threads, so
-a loop item or a crash cannot leak into the next run; a task timeout or Ctrl-C kills it.
+a loop item or a crash cannot leak into the next run; a task timeout or Ctrl-C kills it, and
+on Linux so does the death of its worker (a cancelled job).
 
 The idea of running a module inside the worker comes from ansible.netcommon's
 ``import_modules`` option for network modules; this is our own, smaller version of it, with
@@ -30,6 +31,7 @@ controller, the ansible-core is older than 2.19 (other result serialisation), or
 
 from __future__ import annotations
 
+import ctypes
 import inspect
 import json
 import os
@@ -73,6 +75,7 @@ FORK_VAR = "onefs_dr_fork_modules"
 # The profile Ansible gives a Python module that does not ask for another one.
 PROFILE = "legacy"
 LOCAL_TRANSPORTS = ("local", "ansible.builtin.local", "ansible.legacy.local")
+PR_SET_PDEATHSIG = 1   # linux/prctl.h
 
 
 class ForkedModuleAction(ActionBase):
@@ -160,8 +163,10 @@ class ForkedModuleAction(ActionBase):
         payload = json.dumps({"ANSIBLE_MODULE_ARGS": module_args}, cls=encoder).encode()
 
         with tempfile.TemporaryFile() as stdout, tempfile.TemporaryFile() as stderr:
+            worker = os.getpid()
             pid = os.fork()
             if pid == 0:
+                _die_with(worker)
                 _run_child(self.module, payload, environment, stdout.fileno(), stderr.fileno())
             rc = _wait_for_child(pid)
             stdout.seek(0)
@@ -196,6 +201,24 @@ def _wait_for_child(pid):
         os.waitpid(pid, 0)
         raise
     return os.waitstatus_to_exitcode(status)
+
+
+def _die_with(worker):
+    """Linux: the child is killed when the worker that forked it dies.
+
+    A cancelled job (AWX stops ansible-playbook, which terminates its workers) must not leave a
+    module behind that goes on writing to the clusters; a module process would outlive its
+    worker. Elsewhere, or when prctl is not reachable, the child runs as a module process would.
+    """
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != worker:   # the worker died before the request took effect
+        os._exit(1)
 
 
 def _run_child(module, payload, environment, stdout_fd, stderr_fd):

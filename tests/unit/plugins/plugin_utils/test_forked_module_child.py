@@ -8,8 +8,10 @@ process) is tested in tests/integration/test_forked_module.py.
 
 import json
 import os
+import signal
 import sys
 import tempfile
+import time
 import types
 
 import pytest
@@ -108,3 +110,47 @@ def test_only_the_controllers_own_python_counts_as_the_same(tmp_path, monkeypatc
     assert forked_module._same_python(str(base)) is False                    # the base, without the venv
     assert forked_module._same_python("/nonexistent/python") is False
     assert forked_module._same_python("auto") is False                       # discovery: not known to be ours
+
+
+def _gone(pid):
+    """Dead: no such process, or a zombie nobody reaped yet."""
+    try:
+        with open("/proc/%d/stat" % pid) as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] in ("Z", "X")
+    except FileNotFoundError:
+        return True
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="prctl(PR_SET_PDEATHSIG) is Linux only")
+def test_the_child_dies_with_its_worker():
+    # A stand-in worker forks a module child the way ForkedModuleAction does; the child reports
+    # its pid and would then run for 30 s. Killing the worker (a cancelled job) must end it.
+    read_end, write_end = os.pipe()
+    worker = os.fork()
+    if worker == 0:
+        try:
+            os.close(read_end)
+            parent = os.getpid()
+            child = os.fork()
+            if child == 0:
+                forked_module._die_with(parent)
+
+                def long_module():
+                    os.write(write_end, b"%d\n" % os.getpid())
+                    time.sleep(30)
+
+                forked_module._run_child(types.SimpleNamespace(main=long_module), b"{}", {},
+                                         os.open(os.devnull, os.O_WRONLY), os.open(os.devnull, os.O_WRONLY))
+            os.waitpid(child, 0)
+        finally:
+            os._exit(0)
+    os.close(write_end)
+    with os.fdopen(read_end) as pipe:
+        child_pid = int(pipe.readline())
+    assert not _gone(child_pid)
+    os.kill(worker, signal.SIGKILL)
+    os.waitpid(worker, 0)
+    deadline = time.time() + 5
+    while not _gone(child_pid) and time.time() < deadline:
+        time.sleep(0.05)
+    assert _gone(child_pid)
