@@ -389,15 +389,9 @@ class Journal:
 
     # -- runs ---------------------------------------------------------------------
     def run_index(self):
-        """``open.json``: ``{runs: {operation: open run id}, last: {operation: last run finished ok}}``."""
+        """``open.json``: ``{runs: {operation: open run id}, last: {operation: {run_id, ended, policies}}}``
+        (``last``: the last run of each operation that finished ``ok``)."""
         return self.read(open_path(self.pair)) or {}
-
-    def open_runs(self):
-        return self.run_index().get("runs") or {}
-
-    def last_runs(self):
-        """Per operation the last run finished ``ok``: ``{run_id, ended, policies}``."""
-        return self.run_index().get("last") or {}
 
     def set_open(self, operation, run_id, finished=None, index=None):
         """Mark the open run of ``operation`` (None: closed; ``finished`` = the record that ended ok).
